@@ -1,0 +1,32 @@
+"""Base entity of the Hoiio integration."""
+
+from __future__ import annotations
+
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity
+
+from .const import DOMAIN
+from .data import HoiioConfigEntry
+
+
+def device_info(entry: HoiioConfigEntry) -> DeviceInfo:
+    """Return the service device of an account."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, str(entry.unique_id))},
+        entry_type=DeviceEntryType.SERVICE,
+        manufacturer="Hoiio",
+        model="IVR application",
+        name=entry.title,
+    )
+
+
+class HoiioEntity(Entity):
+    """An entity of a Hoiio account's device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, entry: HoiioConfigEntry, key: str) -> None:
+        """Name the entity by its key and attach it to the account's device."""
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{entry.unique_id}_{key}"
+        self._attr_device_info = device_info(entry)

@@ -1,0 +1,116 @@
+"""Validators for action input, following the rules of Hoiio's pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+from urllib.parse import urlsplit
+from xml.etree import ElementTree as ET
+
+import voluptuous as vol
+
+MSG_MAX_LENGTH: Final = 1000
+TAG_MAX_LENGTH: Final = 256
+NOTIFY_URL_MAX_LENGTH: Final = 4000
+GENDERS: Final = ("male", "female")
+AUDIO_EXTENSIONS: Final = (".mp3", ".wav", ".gsm")
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_ROOM = re.compile(r"^room:[A-Za-z0-9_-]{0,64}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);)")
+
+
+class HoiioInvalid(vol.Invalid):
+    """Invalid input whose message has a translation key."""
+
+    def __init__(self, translation_key: str, message: str) -> None:
+        """Keep the translation key beside voluptuous' message."""
+        super().__init__(message)
+        self.translation_key = translation_key
+
+
+def e164(value: Any) -> str:
+    """Validate a phone number in E.164 format (+ and country code)."""
+    if not isinstance(value, str) or not _E164.match(value):
+        raise HoiioInvalid("invalid_phone_number", "not an E.164 phone number")
+    return value
+
+
+def transfer_dest(value: Any) -> str:
+    """Validate a transfer destination: an E.164 number or room:<id>."""
+    if isinstance(value, str) and (_E164.match(value) or _ROOM.match(value)):
+        return value
+    raise HoiioInvalid("invalid_dest", "not an E.164 number or room: URI")
+
+
+def caller_id(value: Any) -> str:
+    """Validate a caller ID: an E.164 number or `private`."""
+    if value == "private":
+        return "private"
+    try:
+        return e164(value)
+    except HoiioInvalid:
+        raise HoiioInvalid("invalid_caller_id", "not E.164 or private") from None
+
+
+def tag(value: Any) -> str:
+    """Validate a tag of at most 256 characters."""
+    if not isinstance(value, str) or len(value) > TAG_MAX_LENGTH:
+        raise HoiioInvalid("invalid_tag", "tag longer than 256 characters")
+    return value
+
+
+def http_url(value: Any) -> str:
+    """Validate an absolute http(s) URL of at most 4000 characters."""
+    if isinstance(value, str) and len(value) <= NOTIFY_URL_MAX_LENGTH:
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            parts = None
+        if parts and parts.scheme in ("http", "https") and parts.hostname:
+            return value
+    raise HoiioInvalid("invalid_notify_url", "not an http(s) URL of 4000 or less")
+
+
+def message(value: Any) -> str:
+    """Validate a msg: at most 1000 characters of text, <speech> and <url>."""
+    if not isinstance(value, str):
+        raise HoiioInvalid("invalid_msg", "msg must be text")
+    if len(value) > MSG_MAX_LENGTH:
+        raise HoiioInvalid("msg_too_long", "msg longer than 1000 characters")
+    try:
+        root = ET.fromstring(f"<msg>{_BARE_AMPERSAND.sub('&amp;', value)}</msg>")  # noqa: S314
+    except ET.ParseError:
+        raise HoiioInvalid("msg_markup", "msg markup is not well-formed") from None
+    for element in root:
+        if element.tag == "speech":
+            _check_speech(element)
+        elif element.tag == "url":
+            _check_audio_url(element)
+        else:
+            raise HoiioInvalid("msg_markup", f"unknown element <{element.tag}>")
+    return value
+
+
+def _check_speech(element: ET.Element) -> None:
+    if len(element) or set(element.attrib) - {"language", "gender"}:
+        raise HoiioInvalid("msg_markup", "<speech> takes only text")
+    language = element.get("language")
+    if language is not None and not _LANGUAGE.match(language):
+        raise HoiioInvalid("msg_language", "unknown language code")
+    if element.get("gender", "female") not in GENDERS:
+        raise HoiioInvalid("msg_gender", "gender must be male or female")
+
+
+def _check_audio_url(element: ET.Element) -> None:
+    if len(element) or element.attrib:
+        raise HoiioInvalid("msg_markup", "<url> takes only a URL")
+    try:
+        parts = urlsplit((element.text or "").strip())
+    except ValueError:
+        parts = None
+    if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise HoiioInvalid("msg_audio_url", "audio URL must be http or https")
+    if not parts.path.lower().endswith(AUDIO_EXTENSIONS):
+        raise HoiioInvalid("msg_audio_format", "audio must be .mp3, .wav or .gsm")

@@ -1,0 +1,140 @@
+"""Webhook that receives Hoiio's notifications."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, Final
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+import voluptuous as vol
+
+from .calls import Verdict
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DEVICE_ID,
+    EVENT_HOIIO,
+    LOGGER,
+    NOTIFY_TOKEN_PARAM,
+    SIGNAL_NOTIFICATION,
+)
+from .data import HoiioConfigEntry
+from .models import Notification, parse_notification
+
+MAX_BODY_BYTES: Final = 64 * 1024
+FORM_CONTENT_TYPES: Final = ("application/x-www-form-urlencoded", "text/plain", "")
+ATTR_TRANSFER_TARGET: Final = "transfer_target"
+
+
+class RejectedError(Exception):
+    """A request that is not an acceptable notification."""
+
+    def __init__(self, status: HTTPStatus, reason: str) -> None:
+        """Keep the HTTP status to answer and why."""
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class NotificationWebhook:
+    """Turns the notifications of one entry into call state, events and entities."""
+
+    def __init__(self, hass: HomeAssistant, entry: HoiioConfigEntry) -> None:
+        """Serve one config entry."""
+        self._hass = hass
+        self._entry = entry
+        self._warned: set[str] = set()
+
+    async def async_handle(
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        """Answer a post; 200 once its work is done, 4xx for what we refuse."""
+        try:
+            fields, token = await _async_read_fields(request)
+            notification = parse_notification(fields)
+        except RejectedError as err:
+            self._warn_once("malformed", "Rejected a notification: %s", err.reason)
+            return web.Response(status=err.status, text=err.reason)
+        except vol.Invalid as err:
+            self._warn_once("malformed", "Rejected a notification: %s", err)
+            return web.Response(status=HTTPStatus.BAD_REQUEST, text=str(err))
+        data = self._entry.runtime_data
+        verdict = data.tracker.async_handle_notification(notification, token)
+        if verdict is Verdict.FORGED:
+            self._warn_once(
+                "forged",
+                "Rejected a notification whose token does not match a request sent"
+                " for its call",
+            )
+            return web.Response(status=HTTPStatus.FORBIDDEN, text="not accepted")
+        if verdict is Verdict.ACCEPTED:
+            await self._async_publish(notification)
+        return web.Response(status=HTTPStatus.OK)
+
+    async def _async_publish(self, notification: Notification) -> None:
+        data = self._entry.runtime_data
+        event_data: dict[str, Any] = notification.as_event_data()
+        call = data.tracker.get(notification.session)
+        if call is not None and call.transfer_target:
+            event_data.setdefault(ATTR_TRANSFER_TARGET, call.transfer_target)
+        async_dispatcher_send(
+            self._hass,
+            SIGNAL_NOTIFICATION.format(self._entry.entry_id),
+            notification,
+            event_data,
+        )
+        event_data[ATTR_CONFIG_ENTRY_ID] = self._entry.entry_id
+        event_data[ATTR_DEVICE_ID] = data.device_id
+        self._hass.bus.async_fire(EVENT_HOIIO, event_data)
+        if notification.ended:
+            await data.coordinator.async_request_refresh()
+
+    def _warn_once(self, kind: str, message: str, *args: Any) -> None:
+        if kind in self._warned:
+            LOGGER.debug(message, *args)
+        else:
+            self._warned.add(kind)
+            LOGGER.warning(message, *args)
+
+
+async def _async_read_fields(request: web.Request) -> tuple[dict[str, str], str | None]:
+    """Return the merged query and form fields (the body wins) and our token."""
+    if request.content_type not in FORM_CONTENT_TYPES:
+        raise RejectedError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "expected a form")
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise RejectedError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large"
+        ) from None
+    if len(body) > MAX_BODY_BYTES:
+        raise RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+    query = _parse_form(request.rel_url.raw_query_string)
+    try:
+        form = _parse_form(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RejectedError(HTTPStatus.BAD_REQUEST, "body is not UTF-8") from None
+    tokens = {query.pop(NOTIFY_TOKEN_PARAM, None), form.pop(NOTIFY_TOKEN_PARAM, None)}
+    tokens.discard(None)
+    if len(tokens) > 1:
+        raise RejectedError(HTTPStatus.BAD_REQUEST, "conflicting tokens")
+    return {**query, **form}, next(iter(tokens), None)
+
+
+def _parse_form(text: str) -> dict[str, str]:
+    """Decode form fields strictly; a key given twice must keep one value."""
+    try:
+        pairs = parse_qsl(
+            text, keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise RejectedError(HTTPStatus.BAD_REQUEST, "not UTF-8 form data") from None
+    fields: dict[str, str] = {}
+    for key, value in pairs:
+        if fields.setdefault(key, value) != value:
+            raise RejectedError(HTTPStatus.BAD_REQUEST, f"conflicting values of {key}")
+    return fields

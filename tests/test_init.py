@@ -1,0 +1,71 @@
+"""Tests of setting up, unloading and removing a Hoiio entry."""
+
+from __future__ import annotations
+
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.hoiio.const import DOMAIN
+from hoiio_simulator import Fault, HoiioSimulator
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from .const import APP_ID
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """The entry loads with its device and entities, then unloads cleanly."""
+    entry = setup_integration
+    assert entry.state is ConfigEntryState.LOADED
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, APP_ID)})
+    assert device is not None
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    assert sorted(entity.entity_id for entity in entities) == [
+        "event.demo_account_call",
+        "sensor.demo_account_balance",
+        "sensor.demo_account_current_call",
+        "sensor.demo_account_ongoing_calls",
+    ]
+    balance = hass.states.get("sensor.demo_account_balance")
+    assert balance is not None
+    assert balance.state == "100.000"
+    assert balance.attributes["unit_of_measurement"] == "SGD"
+    assert hass.states.get("sensor.demo_account_ongoing_calls").state == "0"
+    assert hass.states.get("sensor.demo_account_current_call").state == "idle"
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_setup_retries_when_service_fails(
+    hass: HomeAssistant,
+    ha_url: str,
+    simulator: HoiioSimulator,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A failing account API makes the entry retry later."""
+    simulator.add_fault(Fault(kind="http_500", path="user/get_info"))
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_setup_starts_reauth_on_refused_token(
+    hass: HomeAssistant,
+    ha_url: str,
+    simulator: HoiioSimulator,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Refused credentials fail setup and start a reauthentication flow."""
+    simulator.add_fault(Fault(kind="status", value="error_invalid_access_token"))
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]

@@ -1,0 +1,482 @@
+"""Tests of the hoiio actions against the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.hoiio.const import DOMAIN
+from hoiio_simulator import Fault, HoiioSimulator
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+from .const import CALLER, HOIIO_NUMBER, MOBILE, WEBHOOK_ID
+
+
+async def act(
+    hass: HomeAssistant, entry: MockConfigEntry, action: str, **data: Any
+) -> dict[str, Any]:
+    """Call a hoiio action of the entry and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        action,
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+@pytest.fixture
+async def session(
+    hass: HomeAssistant, simulator: HoiioSimulator, setup_integration: MockConfigEntry
+) -> str:
+    """Place an incoming call and return its session."""
+    call_session = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
+    await hass.async_block_till_done()
+    return call_session
+
+
+def last_request(simulator: HoiioSimulator, path: str) -> dict[str, str]:
+    """Return the parameters of the last request to an API path."""
+    return [r for r in simulator.requests if r.path == path][-1].params
+
+
+async def test_transfer_with_every_parameter(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+) -> None:
+    """A transfer sends every parameter and its notification comes back."""
+    response = await act(
+        hass,
+        setup_integration,
+        "transfer",
+        session=session,
+        dest=MOBILE,
+        msg='Please hold. <speech language="zh-HK" gender="male">請稍等</speech>',
+        caller_id="private",
+        on_failure="continue",
+        ring_time=20,
+        room_profile="ringing",
+        tag="order-1",
+    )
+    assert response["status"] == "success_ok"
+    assert response["txn_ref"]
+    params = last_request(simulator, "ivr/end/transfer")
+    assert params["dest"] == MOBILE
+    assert params["caller_id"] == "private"
+    assert params["on_failure"] == "continue"
+    assert params["ring_time"] == "20"
+    assert params["room_profile"] == "ringing"
+    assert params["tag"] == "order-1"
+    assert f"/api/webhook/{WEBHOOK_ID}?ha_ref=" in params["notify_url"]
+    await simulator.settle()
+    await hass.async_block_till_done()
+    transfer = [e.data for e in hoiio_events if e.data["ivr_block"] == "transfer"]
+    assert transfer[0]["transfer_status"] == "answered"
+    assert transfer[0]["transfer_target"] == MOBILE
+    assert transfer[0]["tag"] == "order-1"
+    assert "ha_ref" not in transfer[0]
+    assert hass.states.get("sensor.demo_account_ongoing_calls").state == "0"
+
+
+async def test_transfer_to_new_room_returns_room(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, session: str
+) -> None:
+    """Transferring to `room:` creates a room named in the response."""
+    response = await act(
+        hass, setup_integration, "transfer", session=session, dest="room:"
+    )
+    assert response["room"]
+
+
+async def test_hold_unhold_transfer_back_to_back(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """Hold, unhold and transfer in a row wait for each other by themselves."""
+    simulator.config.manual_blocks = True
+    await act(hass, setup_integration, "hold", session=session)
+    assert hass.states.get("sensor.demo_account_current_call").state == "on_hold"
+    await act(hass, setup_integration, "unhold", session=session)
+    transfer = asyncio.create_task(
+        act(hass, setup_integration, "transfer", session=session, dest=MOBILE)
+    )
+    await asyncio.sleep(0)
+    assert not transfer.done()
+    assert [r.path for r in simulator.requests][-1] == "ivr/middle/unhold"
+    await simulator.complete_block(session)
+    response = await transfer
+    assert response["status"] == "success_ok"
+    assert [r.path for r in simulator.requests][-3:] == [
+        "ivr/middle/hold",
+        "ivr/middle/unhold",
+        "ivr/end/transfer",
+    ]
+    assert all(r.status == "success_ok" for r in simulator.requests)
+    await simulator.complete_block(session)
+
+
+async def test_session_defaults_to_current_call(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """Without a session, an action applies to the most recent ongoing call."""
+    await act(hass, setup_integration, "hold")
+    assert last_request(simulator, "ivr/middle/hold")["session"] == session
+
+
+async def test_no_current_call(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Without a session and without a call, the action says so."""
+    with pytest.raises(ServiceValidationError) as err:
+        await act(hass, setup_integration, "unhold")
+    assert err.value.translation_key == "no_current_call"
+
+
+async def test_gather_waits_for_digits(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """Waiting for a gather returns the digits the caller pressed."""
+    simulator.set_gather_digits("4321")
+    response = await act(
+        hass,
+        setup_integration,
+        "gather",
+        session=session,
+        msg="Enter your PIN",
+        max_digits=4,
+        timeout=10,
+        attempts=2,
+        wait=True,
+    )
+    assert response["status"] == "success_ok"
+    assert response["digits"] == "4321"
+    assert response["ivr_block"] == "gather"
+    params = last_request(simulator, "ivr/middle/gather")
+    assert (params["max_digits"], params["timeout"], params["attempts"]) == (
+        "4",
+        "10",
+        "2",
+    )
+
+
+async def test_wait_times_out(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """A wait that sees no notification ends with a translated error."""
+    simulator.config.manual_blocks = True
+    with pytest.raises(HomeAssistantError) as err:
+        await act(
+            hass,
+            setup_integration,
+            "play",
+            session=session,
+            msg="Hi",
+            wait=True,
+            wait_timeout=1,
+        )
+    assert err.value.translation_key == "wait_timeout"
+    await simulator.complete_block(session)
+
+
+async def test_dial_returns_new_session(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """Dial starts a call; waiting returns its dial status."""
+    response = await act(hass, setup_integration, "dial", dest=MOBILE, wait=True)
+    assert response["session"]
+    assert response["dial_status"] == "answered"
+    assert hass.states.get("sensor.demo_account_ongoing_calls").state == "1"
+
+
+async def test_tracker_refuses_without_a_request(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """Blocks the call's state forbids fail before any request goes out."""
+    with pytest.raises(ServiceValidationError) as err:
+        await act(hass, setup_integration, "unhold", session=session)
+    assert err.value.translation_key == "call_not_on_hold"
+    await act(hass, setup_integration, "hold", session=session)
+    with pytest.raises(ServiceValidationError) as err:
+        await act(hass, setup_integration, "play", session=session, msg="Hi")
+    assert err.value.translation_key == "call_on_hold"
+    await act(hass, setup_integration, "hangup", session=session, force=True)
+    await simulator.settle()
+    await hass.async_block_till_done()
+    sent = len(simulator.requests)
+    with pytest.raises(ServiceValidationError) as err:
+        await act(hass, setup_integration, "transfer", session=session, dest=MOBILE)
+    assert err.value.translation_key == "call_ended"
+    assert len(simulator.requests) == sent
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "key"),
+    [
+        ("transfer", {"dest": "6511111111"}, "invalid_dest"),
+        ("transfer", {"dest": "room:bad room"}, "invalid_dest"),
+        ("transfer", {"dest": MOBILE, "caller_id": "anonymous"}, "invalid_caller_id"),
+        ("transfer", {"dest": MOBILE, "msg": "a" * 1001}, "msg_too_long"),
+        ("transfer", {"dest": MOBILE, "msg": "<speech>hi"}, "msg_markup"),
+        ("transfer", {"dest": MOBILE, "msg": "<b>hi</b>"}, "msg_markup"),
+        (
+            "transfer",
+            {"dest": MOBILE, "msg": '<speech gender="robot">x</speech>'},
+            "msg_gender",
+        ),
+        (
+            "transfer",
+            {"dest": MOBILE, "msg": '<speech language="!!">x</speech>'},
+            "msg_language",
+        ),
+        (
+            "transfer",
+            {"dest": MOBILE, "msg": "<url>ftp://a.b/x.mp3</url>"},
+            "msg_audio_url",
+        ),
+        (
+            "transfer",
+            {"dest": MOBILE, "msg": "<url>https://a.b/x.ogg</url>"},
+            "msg_audio_format",
+        ),
+        ("transfer", {"dest": MOBILE, "tag": "t" * 257}, "invalid_tag"),
+        ("transfer", {"dest": MOBILE, "notify_url": "ftp://x"}, "invalid_notify_url"),
+        (
+            "transfer",
+            {"dest": MOBILE, "notify_url": "https://a.b/" + "x" * 4000},
+            "invalid_notify_url",
+        ),
+        ("transfer", {"dest": MOBILE, "on_failure": "retry"}, "invalid_field"),
+        ("transfer", {"dest": MOBILE, "room_profile": "jazz"}, "invalid_field"),
+        ("transfer", {"dest": MOBILE, "ring_time": 0}, "invalid_field"),
+        ("transfer", {"dest": MOBILE, "ring_time": 2.5}, "invalid_field"),
+        ("transfer", {}, "missing_field"),
+        ("transfer", {"dest": MOBILE, "colour": "red"}, "unknown_field"),
+        ("unhold", {"tag": "t" * 257}, "invalid_tag"),
+        ("gather", {"max_digits": 256}, "invalid_field"),
+        ("dial", {"dest": "room:"}, "invalid_phone_number"),
+    ],
+)
+async def test_invalid_input_is_refused_before_sending(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    action: str,
+    data: dict[str, Any],
+    key: str,
+) -> None:
+    """Every rule of the vendor's pages is checked before any request."""
+    sent = len(simulator.requests)
+    if action != "dial":
+        data = {"session": "S1", **data}
+    with pytest.raises(ServiceValidationError) as err:
+        await act(hass, setup_integration, action, **data)
+    assert err.value.translation_key == key
+    assert len(simulator.requests) == sent
+
+
+async def test_wait_with_foreign_notify_url_is_refused(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, session: str
+) -> None:
+    """A notification sent elsewhere can never be waited for."""
+    with pytest.raises(ServiceValidationError) as err:
+        await act(
+            hass,
+            setup_integration,
+            "unhold",
+            session=session,
+            notify_url="https://example.com/hook",
+            wait=True,
+        )
+    assert err.value.translation_key == "wait_needs_own_notify_url"
+
+
+async def test_foreign_notify_url_is_sent_as_given(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """A user's own notify URL goes out unchanged, without our token."""
+    await act(
+        hass,
+        setup_integration,
+        "play",
+        session=session,
+        msg="Hi",
+        notify_url="http://127.0.0.2:9/x",
+    )
+    assert (
+        last_request(simulator, "ivr/middle/play")["notify_url"]
+        == "http://127.0.0.2:9/x"
+    )
+
+
+TRANSFER_STATUSES = [
+    ("error_invalid_http_method", HomeAssistantError, "api_invalid_http_method"),
+    ("error_malformed_params", HomeAssistantError, "api_malformed_params"),
+    ("error_session_param_missing", HomeAssistantError, "api_param_missing"),
+    ("error_invalid_access_token", HomeAssistantError, "api_invalid_access_token"),
+    ("error_invalid_app_id", HomeAssistantError, "api_invalid_app_id"),
+    ("error_msg_invalid_length", ServiceValidationError, "api_msg_invalid_length"),
+    (
+        "error_msg_cannot_convert_text",
+        ServiceValidationError,
+        "api_msg_cannot_convert_text",
+    ),
+    ("error_msg_download_failed", ServiceValidationError, "api_msg_download_failed"),
+    (
+        "error_msg_invalid_file_format",
+        ServiceValidationError,
+        "api_msg_invalid_file_format",
+    ),
+    (
+        "error_msg_invalid_file_size",
+        ServiceValidationError,
+        "api_msg_invalid_file_size",
+    ),
+    ("error_msg_invalid_url", ServiceValidationError, "api_msg_invalid_url"),
+    ("error_msg_invalid_language", ServiceValidationError, "api_msg_invalid_language"),
+    ("error_msg_invalid_gender", ServiceValidationError, "api_msg_invalid_gender"),
+    ("error_msg_invalid_xml", ServiceValidationError, "api_msg_invalid_xml"),
+    ("error_tag_invalid_length", ServiceValidationError, "api_tag_invalid_length"),
+    ("error_invalid_notify_url", ServiceValidationError, "api_invalid_notify_url"),
+    (
+        "error_unable_to_resolve_notify_url",
+        ServiceValidationError,
+        "api_unable_to_resolve_notify_url",
+    ),
+    (
+        "error_unable_to_complete_ssl_handshake_notify_url",
+        ServiceValidationError,
+        "api_notify_url_ssl",
+    ),
+    ("error_invalid_session", ServiceValidationError, "api_invalid_session"),
+    (
+        "error_session_access_denied",
+        ServiceValidationError,
+        "api_session_access_denied",
+    ),
+    ("error_session_ended", ServiceValidationError, "api_session_ended"),
+    ("error_session_not_ready", ServiceValidationError, "api_session_not_ready"),
+    ("error_dest_invalid", ServiceValidationError, "api_dest_invalid"),
+    ("error_dest_not_supported", ServiceValidationError, "api_dest_not_supported"),
+    ("error_caller_id_invalid", ServiceValidationError, "api_caller_id_invalid"),
+    ("error_insufficient_credit", HomeAssistantError, "api_insufficient_credit"),
+    (
+        "error_concurrent_call_limit_reached",
+        HomeAssistantError,
+        "api_concurrent_call_limit_reached",
+    ),
+    ("error_number_not_supported", ServiceValidationError, "api_number_not_supported"),
+    ("error_rate_limit_exceeded", HomeAssistantError, "api_rate_limit_exceeded"),
+    ("error_internal_server_error", HomeAssistantError, "api_internal_server_error"),
+    ("error_brand_new", HomeAssistantError, "api_unknown_error"),
+]
+
+
+@pytest.mark.parametrize(("status", "error", "key"), TRANSFER_STATUSES)
+async def test_transfer_statuses_are_translated(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    status: str,
+    error: type[HomeAssistantError],
+    key: str,
+) -> None:
+    """Every status of the transfer page becomes its own translated error."""
+    simulator.add_fault(Fault(kind="status", value=status, path="ivr/end/transfer"))
+    with pytest.raises(error) as err:
+        await act(hass, setup_integration, "transfer", session=session, dest=MOBILE)
+    assert type(err.value) is error
+    assert err.value.translation_key == key
+    assert err.value.translation_placeholders["status"] == status
+
+
+UNHOLD_STATUSES = [
+    ("error_invalid_http_method", "api_invalid_http_method"),
+    ("error_malformed_params", "api_malformed_params"),
+    ("error_session_param_missing", "api_param_missing"),
+    ("error_invalid_access_token", "api_invalid_access_token"),
+    ("error_invalid_app_id", "api_invalid_app_id"),
+    ("error_invalid_session", "api_invalid_session"),
+    ("error_session_access_denied", "api_session_access_denied"),
+    ("error_session_ended", "api_session_ended"),
+    ("error_session_not_on_hold", "api_session_not_on_hold"),
+    ("error_rate_limit_exceeded", "api_rate_limit_exceeded"),
+    ("error_internal_server_error", "api_internal_server_error"),
+]
+
+
+@pytest.mark.parametrize(("status", "key"), UNHOLD_STATUSES)
+async def test_unhold_statuses_are_translated(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    status: str,
+    key: str,
+) -> None:
+    """Every status of the unhold page becomes its own translated error."""
+    await act(hass, setup_integration, "hold", session=session)
+    simulator.add_fault(Fault(kind="status", value=status, path="ivr/middle/unhold"))
+    with pytest.raises(HomeAssistantError) as err:
+        await act(hass, setup_integration, "unhold", session=session)
+    assert err.value.translation_key == key
+
+
+async def test_refused_token_starts_reauth(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """An action whose token is refused asks the user to reauthenticate."""
+    simulator.add_fault(
+        Fault(kind="status", value="error_invalid_access_token", path="ivr/middle/play")
+    )
+    with pytest.raises(HomeAssistantError):
+        await act(hass, setup_integration, "play", session=session, msg="Hi")
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_entry_not_loaded(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Actions on an unloaded entry fail with a clear message."""
+    await hass.config_entries.async_unload(setup_integration.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await act(hass, setup_integration, "hold", session="S1")
+    assert err.value.translation_key == "entry_not_loaded"
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "hold", {"config_entry_id": "nope", "session": "S1"}, blocking=True
+        )
+    assert err.value.translation_key == "entry_not_found"
