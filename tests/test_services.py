@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.hoiio.const import DOMAIN
 from hoiio_simulator import Fault, HoiioSimulator
-from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import CALLER, HOIIO_NUMBER, MOBILE, WEBHOOK_ID
 

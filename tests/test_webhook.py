@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import aiohttp
+from homeassistant.core import Event, HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from homeassistant.core import Event, HomeAssistant
 
 from .const import CALLER, HOIIO_NUMBER, WEBHOOK_ID
 
@@ -15,9 +14,7 @@ ONGOING = "sensor.demo_account_ongoing_calls"
 
 
 @pytest.fixture
-async def post(
-    ha_url: str, setup_integration: MockConfigEntry
-):  # type: ignore[no-untyped-def]
+async def post(ha_url: str, setup_integration: MockConfigEntry):  # type: ignore[no-untyped-def]
     """Post to the webhook and return (status, text)."""
     async with aiohttp.ClientSession() as session:
 

@@ -104,7 +104,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HoiioConfigEntry) -> boo
     entry.async_on_unload(
         async_track_time_interval(
             hass,
-            lambda _: tracker.async_prune(),
+            tracker.async_prune,
             PRUNE_INTERVAL,
             cancel_on_shutdown=True,
         )

@@ -6,7 +6,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 import secrets
 from typing import Any, Final
@@ -196,7 +196,7 @@ class CallTracker:
         await self._store.async_remove()
 
     @callback
-    def async_prune(self) -> None:
+    def async_prune(self, _time: datetime | None = None) -> None:
         """End calls silent for too long and forget old ended calls."""
         now = _now()
         stale_before = now - self._stale_after().total_seconds()

@@ -53,13 +53,21 @@ class NotificationWebhook:
         """Answer a post; 200 once its work is done, 4xx for what we refuse."""
         try:
             fields, token = await _async_read_fields(request)
-            notification = parse_notification(fields)
         except RejectedError as err:
             self._warn_once("malformed", "Rejected a notification: %s", err.reason)
             return web.Response(status=err.status, text=err.reason)
+        status, text = await self.async_handle_fields(fields, token)
+        return web.Response(status=status, text=text)
+
+    async def async_handle_fields(
+        self, fields: dict[str, str], token: str | None
+    ) -> tuple[HTTPStatus, str]:
+        """Validate and apply one notification; return the HTTP answer."""
+        try:
+            notification = parse_notification(fields)
         except vol.Invalid as err:
             self._warn_once("malformed", "Rejected a notification: %s", err)
-            return web.Response(status=HTTPStatus.BAD_REQUEST, text=str(err))
+            return HTTPStatus.BAD_REQUEST, str(err)
         data = self._entry.runtime_data
         verdict = data.tracker.async_handle_notification(notification, token)
         if verdict is Verdict.FORGED:
@@ -68,10 +76,10 @@ class NotificationWebhook:
                 "Rejected a notification whose token does not match a request sent"
                 " for its call",
             )
-            return web.Response(status=HTTPStatus.FORBIDDEN, text="not accepted")
+            return HTTPStatus.FORBIDDEN, "not accepted"
         if verdict is Verdict.ACCEPTED:
             await self._async_publish(notification)
-        return web.Response(status=HTTPStatus.OK)
+        return HTTPStatus.OK, ""
 
     async def _async_publish(self, notification: Notification) -> None:
         data = self._entry.runtime_data

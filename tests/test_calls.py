@@ -1,0 +1,323 @@
+"""Tests of the call tracker: state, tokens, persistence and bounds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.hoiio.calls import MAX_ENDED, MAX_ONGOING
+from custom_components.hoiio.const import DOMAIN
+from custom_components.hoiio.webhook import NotificationWebhook
+from hoiio_simulator import Fault, HoiioSimulator
+
+from .const import CALLER, HOIIO_NUMBER, WEBHOOK_ID
+from .test_services import act
+
+CURRENT = "sensor.demo_account_current_call"
+ONGOING = "sensor.demo_account_ongoing_calls"
+
+
+async def post_form(url: str, data: dict[str, str]) -> int:
+    """Post a form to a URL and return the HTTP status."""
+    async with aiohttp.ClientSession() as session, session.post(url, data=data) as resp:
+        return resp.status
+
+
+@pytest.fixture
+async def session(
+    hass: HomeAssistant, simulator: HoiioSimulator, setup_integration: MockConfigEntry
+) -> str:
+    """Place an incoming call and return its session."""
+    call_session = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
+    await hass.async_block_till_done()
+    return call_session
+
+
+async def test_restart_keeps_the_call(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """A held call survives a restart of the entry from its stored state."""
+    await act(hass, setup_integration, "hold", session=session)
+    assert await hass.config_entries.async_unload(setup_integration.entry_id)
+    stored = hass_storage[f"{DOMAIN}.{setup_integration.entry_id}"]
+    assert stored["version"] == 1
+    assert [call["session"] for call in stored["data"]["calls"]] == [session]
+
+    assert await hass.config_entries.async_setup(setup_integration.entry_id)
+    await hass.async_block_till_done()
+    current = hass.states.get(CURRENT)
+    assert current.state == "on_hold"
+    assert current.attributes["session"] == session
+    assert current.attributes["from"] == CALLER
+    assert hass.states.get(ONGOING).state == "1"
+    response = await act(hass, setup_integration, "unhold", wait=True)
+    assert response["ivr_block"] == "unhold"
+    assert hass.states.get(CURRENT).state == "ongoing"
+
+
+async def test_restored_from_storage_written_before_start(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    ha_url: str,
+    config_entry: MockConfigEntry,
+) -> None:
+    """The tracker reads the file a previous run left behind."""
+    config_entry.add_to_hass(hass)
+    now = 4102444800.0
+    hass_storage[f"{DOMAIN}.{config_entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{config_entry.entry_id}",
+        "data": {
+            "calls": [
+                {
+                    "session": "S1",
+                    "status": "ongoing",
+                    "started": now,
+                    "updated": now,
+                    "caller": CALLER,
+                    "on_hold": True,
+                },
+                {"session": "broken"},
+            ],
+            "pending": [{"token": "t1", "block": "play", "session": "S1", "sent": now}],
+            "consumed": ["t0"],
+        },
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "homeassistant.util.dt.utcnow",
+            lambda: __import__("datetime").datetime.fromtimestamp(
+                now, tz=__import__("datetime").UTC
+            ),
+        )
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+        tracker = config_entry.runtime_data.tracker
+        call = tracker.get("S1")
+        assert call is not None
+        assert call.on_hold
+        assert tracker.size == (1, 0, 1)
+
+
+async def test_forged_notifications_are_rejected(
+    hass: HomeAssistant,
+    ha_url: str,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """While a block of ours runs, only its token can finish it."""
+    simulator.config.manual_blocks = True
+    await act(hass, setup_integration, "play", session=session, msg="Hello")
+    url = f"{ha_url}/api/webhook/{WEBHOOK_ID}"
+    forged = {"ivr_block": "play", "session": session, "call_state": "ended"}
+    caplog.set_level(logging.WARNING)
+    assert await post_form(url, forged) == 403
+    assert await post_form(f"{url}?ha_ref=guessed", forged) == 403
+    assert hoiio_events == []
+    assert hass.states.get(ONGOING).state == "1"
+    assert caplog.text.count("does not match a request") == 1
+    await simulator.complete_block(session)
+    await hass.async_block_till_done()
+    assert [e.data["ivr_block"] for e in hoiio_events] == ["play"]
+
+
+async def test_duplicated_notification_counts_once(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+) -> None:
+    """A notification the service posts twice is applied once."""
+    simulator.add_fault(Fault(kind="duplicate_notification", block="play"))
+    await act(hass, setup_integration, "play", session=session, msg="Hi")
+    await simulator.settle()
+    await hass.async_block_till_done()
+    assert [e.data["ivr_block"] for e in hoiio_events] == ["play"]
+    assert (
+        len([n for n in simulator.notifications if n.data["ivr_block"] == "play"]) == 2
+    )
+
+
+async def test_dropped_notification_then_busy_wait_times_out(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """A block whose notification never comes holds later blocks back, then fails."""
+    hass.config_entries.async_update_entry(
+        setup_integration, options={"busy_timeout": 1}
+    )
+    simulator.add_fault(Fault(kind="drop_notification", block="play", count=1))
+    await act(hass, setup_integration, "play", session=session, msg="Hi")
+    await simulator.settle()
+    with pytest.raises(ServiceValidationError) as err:
+        await act(hass, setup_integration, "play", session=session, msg="Again")
+    assert err.value.translation_key == "session_busy"
+
+
+async def test_silent_calls_count_as_ended(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """An ongoing call with no notification for hours is considered ended."""
+    assert hass.states.get(ONGOING).state == "1"
+    tracker = setup_integration.runtime_data.tracker
+    freezer.tick(timedelta(hours=5, minutes=56))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(ONGOING).state == "1"
+    freezer.tick(timedelta(minutes=5))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(ONGOING).state == "0"
+    assert hass.states.get(CURRENT).state == "idle"
+    call = tracker.get(session)
+    assert call is not None
+    assert call.end_reason == "stale"
+
+
+async def test_late_and_unknown_notifications(
+    hass: HomeAssistant,
+    ha_url: str,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Unknown sessions are tracked; an ended call is never brought back."""
+    url = f"{ha_url}/api/webhook/{WEBHOOK_ID}"
+    assert (
+        await post_form(
+            url, {"ivr_block": "play", "session": "S9", "call_state": "ongoing"}
+        )
+        == 200
+    )
+    assert hass.states.get(ONGOING).state == "1"
+    assert "first seen in a play notification" in caplog.text
+    ended = {
+        "ivr_block": "hangup",
+        "session": "S9",
+        "call_state": "ended",
+        "txn_ref": "T2",
+    }
+    assert await post_form(url, ended) == 200
+    late = {
+        "ivr_block": "play",
+        "session": "S9",
+        "call_state": "ongoing",
+        "txn_ref": "T1",
+    }
+    assert await post_form(url, late) == 200
+    assert hass.states.get(ONGOING).state == "0"
+    assert setup_integration.runtime_data.tracker.get("S9").ended
+    assert "after its call had ended" in caplog.text
+
+
+async def test_removing_the_entry_deletes_its_storage(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """Removing an entry deletes the file of its calls."""
+    key = f"{DOMAIN}.{setup_integration.entry_id}"
+    await hass.config_entries.async_unload(setup_integration.entry_id)
+    assert key in hass_storage
+    await hass.config_entries.async_remove(setup_integration.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+
+
+BLOCKS = ("play", "gather", "record", "play", "gather", "play", "record", "play")
+
+
+async def test_many_notifications_stay_bounded(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """100,000 notifications over 10,000 sessions leave the tracker bounded."""
+    handler = NotificationWebhook(hass, setup_integration)
+    tracker = setup_integration.runtime_data.tracker
+    sessions, per_session, concurrent = 10_000, 10, 8
+    sizes = []
+    for first in range(0, sessions, concurrent):
+        batch = [f"S{number}" for number in range(first, first + concurrent)]
+        for session in batch:
+            await handler.async_handle_fields(
+                {
+                    "ivr_block": "answer",
+                    "session": session,
+                    "from": CALLER,
+                    "to": HOIIO_NUMBER,
+                    "call_state": "ongoing",
+                },
+                None,
+            )
+        for step, block in enumerate(BLOCKS):
+            for session in batch:
+                await handler.async_handle_fields(
+                    {
+                        "ivr_block": block,
+                        "session": session,
+                        "call_state": "ongoing",
+                        "txn_ref": f"T{step}",
+                    },
+                    None,
+                )
+        for session in batch:
+            await handler.async_handle_fields(
+                {
+                    "ivr_block": "hangup",
+                    "session": session,
+                    "call_state": "ended",
+                    "txn_ref": "TE",
+                    "date": "2026-11-25 10:00:00",
+                    "duration": "1",
+                    "currency": "SGD",
+                    "rate": "0.05",
+                    "debit": "0.05",
+                },
+                None,
+            )
+        if first % 2000 == 0:
+            sizes.append(len(json.dumps(tracker.as_dict())))
+    await hass.async_block_till_done()
+    stored = len(json.dumps(tracker.as_dict()))
+    ongoing, ended, pending = tracker.size
+    with capsys.disabled():
+        print(  # noqa: T201
+            f"\n100,000 notifications / 10,000 sessions: tracker keeps {ongoing} ongoing,"
+            f" {ended} ended, {pending} pending; stored JSON {stored} bytes"
+            f" (samples along the way: {sizes})"
+        )
+    assert sessions * per_session == 100_000
+    assert ongoing == 0
+    assert ended == MAX_ENDED
+    assert pending == 0
+    assert max(sizes[1:]) <= sizes[-1] * 1.1
+    assert stored < 100_000
+    assert MAX_ONGOING >= 8
