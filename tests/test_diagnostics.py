@@ -1,0 +1,39 @@
+"""Tests of the diagnostics of an entry."""
+
+from __future__ import annotations
+
+import json
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from hoiio_simulator import HoiioSimulator
+
+from .const import ACCESS_TOKEN, CALLER, HOIIO_NUMBER, MOBILE, WEBHOOK_ID
+from .test_services import act
+
+
+async def test_diagnostics_redact_secrets_and_numbers(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """Diagnostics show the entry and calls without token, webhook id or numbers."""
+    session = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
+    await act(hass, setup_integration, "transfer", session=session, dest=MOBILE)
+    diagnostics = await get_diagnostics_for_config_entry(
+        hass, hass_client, setup_integration
+    )
+    text = json.dumps(diagnostics)
+    for secret in (ACCESS_TOKEN, WEBHOOK_ID, CALLER, MOBILE, session):
+        assert secret not in text
+    assert diagnostics["entry"]["data"]["access_token"] == "**REDACTED**"
+    assert diagnostics["entry"]["data"]["api_url"] == simulator.base_url
+    assert diagnostics["account"]["name"] == "Demo Account"
+    assert diagnostics["balance"]["currency"] == "SGD"
+    assert diagnostics["calls"]["calls"][0]["status"] in ("ongoing", "ended")

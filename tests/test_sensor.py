@@ -1,0 +1,91 @@
+"""Tests of the balance, ongoing-calls and current-call sensors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.hoiio.const import BALANCE_SCAN_INTERVAL
+from hoiio_simulator import Fault, HoiioSimulator
+
+from .const import CALLER, HOIIO_NUMBER, MOBILE
+from .test_services import act
+
+BALANCE = "sensor.demo_account_balance"
+CURRENT = "sensor.demo_account_current_call"
+
+
+async def test_balance_goes_unavailable_and_comes_back(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A failing balance request makes the sensor unavailable until it recovers."""
+    simulator.add_fault(Fault(kind="http_500", path="user/get_balance"))
+    for _ in range(2):
+        freezer.tick(BALANCE_SCAN_INTERVAL + timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert hass.states.get(BALANCE).state == STATE_UNAVAILABLE
+    assert caplog.text.count("Error fetching hoiio balance data") == 1
+    simulator.clear_faults()
+    freezer.tick(BALANCE_SCAN_INTERVAL + timedelta(seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(BALANCE).state == "100.000"
+
+
+async def test_balance_refreshes_after_a_call_ends(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """The end of a call refreshes the balance once, debounced."""
+    session = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
+    await act(hass, setup_integration, "transfer", session=session, dest=MOBILE)
+    await simulator.settle()
+    await hass.async_block_till_done()
+    balance_requests = len(
+        [r for r in simulator.requests if r.path == "user/get_balance"]
+    )
+    freezer.tick(timedelta(seconds=20))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    after = [r for r in simulator.requests if r.path == "user/get_balance"]
+    assert len(after) == balance_requests + 1
+    assert float(hass.states.get(BALANCE).state) < 100
+
+
+async def test_current_call_follows_hold(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """The current call sensor shows the most recent call and its hold state."""
+    first = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
+    second = await simulator.incoming_call(MOBILE, HOIIO_NUMBER)
+    await hass.async_block_till_done()
+    state = hass.states.get(CURRENT)
+    assert state.state == "ongoing"
+    assert state.attributes["session"] == second
+    assert state.attributes["from"] == MOBILE
+    assert state.attributes["last_block"] == "answer"
+    await act(hass, setup_integration, "hold", session=second)
+    assert hass.states.get(CURRENT).state == "on_hold"
+    await act(hass, setup_integration, "hangup", session=second, force=True)
+    await simulator.settle()
+    await hass.async_block_till_done()
+    state = hass.states.get(CURRENT)
+    assert state.attributes["session"] == first
+    assert hass.states.get("sensor.demo_account_ongoing_calls").state == "1"
