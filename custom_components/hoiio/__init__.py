@@ -36,6 +36,7 @@ from .data import HoiioConfigEntry, HoiioData
 from .entity import device_info
 from .errors import translation_key_for
 from .services import async_setup_services
+from .url_issue import async_delete_url_issue, async_track_url_issue
 from .webhook import NotificationWebhook
 from .webhook_url import async_create_cloudhook, async_delete_cloudhook
 
@@ -109,6 +110,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HoiioConfigEntry) -> boo
             cancel_on_shutdown=True,
         )
     )
+    entry.async_on_unload(async_track_url_issue(hass, entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -129,6 +131,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: HoiioConfigEntry) -> No
         busy_timeout=partial(_busy_timeout, entry),
         stale_after=partial(_stale_after, entry),
     ).async_remove()
+    async_delete_url_issue(hass, entry)
     if CONF_CLOUDHOOK_URL in entry.data:
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
 
