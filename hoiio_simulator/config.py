@@ -1,0 +1,52 @@
+"""Settings of a simulator instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from .accounts import Account
+
+OUTCOMES: Final = frozenset({"answered", "unanswered", "busy", "failed"})
+
+
+def check_outcome(outcome: str) -> str:
+    """Return the outcome if it is one a call can have, else raise ValueError."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(sorted(OUTCOMES))}")
+    return outcome
+
+
+def _default_accounts() -> list[Account]:
+    return [Account("demo_app", "demo_token")]
+
+
+def _default_rate_limits() -> dict[str, tuple[int, float]]:
+    return {"user/get_info": (60, 60.0), "user/get_balance": (60, 60.0)}
+
+
+@dataclass
+class SimulatorConfig:
+    """How the simulated service behaves; every delay is in seconds."""
+
+    accounts: list[Account] = field(default_factory=_default_accounts)
+    block_delay: float = 0.2
+    dial_delay: float = 0.5
+    transfer_duration: float = 2.0
+    manual_blocks: bool = False
+    rate_limits: dict[str, tuple[int, float]] = field(
+        default_factory=_default_rate_limits
+    )
+    max_concurrent_calls: int = 8
+    max_room_size: int = 8
+    supported_languages: frozenset[str] = frozenset({"en", "zh-HK"})
+    transfer_outcome: str = "answered"
+    dial_outcome: str = "answered"
+    gather_digits: str = "1"
+    notify_timeout: float = 5.0
+    number_notify_urls: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Refuse outcomes no call can have."""
+        check_outcome(self.transfer_outcome)
+        check_outcome(self.dial_outcome)

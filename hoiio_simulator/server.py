@@ -1,0 +1,200 @@
+"""The simulator: its aiohttp application, state and Python controls."""
+
+from __future__ import annotations
+
+import asyncio
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from .config import SimulatorConfig, check_outcome
+from .control import control_routes
+from .errors import ApiError
+from .faults import FaultBook
+from .notifier import Notifier
+from .openapi import OpenApi
+from .ratelimit import RateLimiter
+from .sessions import CallEngine, CallSession
+from .timers import TaskTracker
+from .validation import is_e164, is_notify_url
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .accounts import Account
+    from .faults import Fault
+    from .notifier import Notification
+    from .openapi import RecordedRequest
+
+RECORDINGS_PATH = "/_simulator/recordings/"
+
+
+class HoiioSimulator:
+    """A local, faithful stand-in for the Hoiio Open API."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        """Build the application; nothing listens until start()."""
+        self.config = config or SimulatorConfig()
+        self.accounts: dict[str, Account] = {
+            account.app_id: account for account in self.config.accounts
+        }
+        self._number_urls = dict(self.config.number_notify_urls)
+        self._faults = FaultBook()
+        self._tasks = TaskTracker()
+        self._closing = asyncio.Event()
+        self._notifier = Notifier(self._faults, self.config.notify_timeout)
+        self._engine = CallEngine(
+            self.config,
+            self.accounts,
+            self._notifier,
+            self._tasks,
+            lambda name: self.url + RECORDINGS_PATH + name,
+        )
+        self._api = OpenApi(
+            self.accounts,
+            faults=self._faults,
+            limiter=RateLimiter(self.config.rate_limits),
+            engine=self._engine,
+            languages=self.config.supported_languages,
+            closing=self._closing,
+        )
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+        self.app = web.Application()
+        self.app.add_routes([*self._api.routes(), *control_routes(self)])
+
+    @property
+    def url(self) -> str:
+        """Return the root URL the simulator listens on."""
+        if self._url is None:
+            raise RuntimeError("the simulator is not started")
+        return self._url
+
+    @property
+    def base_url(self) -> str:
+        """Return the API base URL, to give HoiioClient."""
+        return self.url + "/open/"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Return every API request received so far."""
+        return self._api.requests
+
+    @property
+    def notifications(self) -> list[Notification]:
+        """Return every notification posted (or not delivered) so far."""
+        return self._notifier.notifications
+
+    @property
+    def sessions(self) -> Mapping[str, CallSession]:
+        """Return the call sessions by id (read-only)."""
+        return MappingProxyType(self._engine.sessions)
+
+    @property
+    def faults(self) -> list[Fault]:
+        """Return the faults in force."""
+        return self._faults.faults
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on host:port (0: any free port)."""
+        if self._runner is not None:
+            raise RuntimeError("the simulator is already started")
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        bound_port = runner.addresses[0][1]
+        shown = f"[{host}]" if ":" in host else host
+        self._url = f"http://{shown}:{bound_port}"
+
+    async def stop(self) -> None:
+        """Cancel every timer and delivery and close the server; idempotent."""
+        self._closing.set()
+        await self._tasks.cancel_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self._tasks.cancel_all()
+        await self._notifier.close()
+
+    def add_account(self, account: Account) -> None:
+        """Accept requests from one more application."""
+        self.accounts[account.app_id] = account
+
+    def set_number_notify_url(self, number: str, url: str) -> None:
+        """Set where incoming calls to a Hoiio number are announced."""
+        if not is_e164(number):
+            raise ValueError(f"{number!r} is not an E.164 number")
+        if not is_notify_url(url):
+            raise ValueError(f"{url!r} is not an http(s) URL")
+        self._number_urls[number] = url
+
+    async def incoming_call(
+        self, from_number: str, to_number: str, notify_url: str | None = None
+    ) -> str:
+        """Ring a Hoiio number: open a session and post its answer notification."""
+        for number in (from_number, to_number):
+            if not is_e164(number):
+                raise ValueError(f"{number!r} is not an E.164 number")
+        url = notify_url or self._number_urls.get(to_number)
+        if url is None:
+            raise ValueError(f"no notify URL is set for {to_number}")
+        if not is_notify_url(url):
+            raise ValueError(f"{url!r} is not an http(s) URL")
+        account = next(
+            (item for item in self.accounts.values() if to_number in item.numbers),
+            None,
+        ) or next(iter(self.accounts.values()))
+        try:
+            session = self._engine.open_session(
+                CallSession(
+                    "", account.app_id, from_number=from_number, to_number=to_number
+                )
+            )
+        except ApiError as err:
+            raise ValueError(f"{account.app_id}: {err.status}") from None
+        await self._notifier.post(
+            url,
+            {
+                "ivr_block": "answer",
+                "session": session.id,
+                "from": from_number,
+                "to": to_number,
+                "call_state": "ongoing",
+            },
+        )
+        return session.id
+
+    def set_transfer_outcome(self, outcome: str, *, session: str | None = None) -> None:
+        """Set how later transfers end, for one session or for all."""
+        self._engine.set_transfer_outcome(outcome, session)
+
+    def set_dial_outcome(self, outcome: str) -> None:
+        """Set how later dials end."""
+        self._engine.dial_outcome = check_outcome(outcome)
+
+    def set_gather_digits(self, digits: str, *, session: str | None = None) -> None:
+        """Set the digits later gathers collect, for one session or for all."""
+        self._engine.set_gather_digits(digits, session)
+
+    async def complete_block(self, session: str) -> None:
+        """Finish a session's running block now and deliver its notification."""
+        await self._engine.complete(self._engine.lookup(session))
+
+    async def hangup_caller(self, session: str) -> None:
+        """Hang up from the caller's side."""
+        await self._engine.caller_hangs_up(self._engine.lookup(session))
+
+    def add_fault(self, fault: Fault) -> None:
+        """Inject a fault."""
+        self._faults.add(fault)
+
+    def clear_faults(self) -> None:
+        """Remove every fault."""
+        self._faults.clear()
+
+    async def settle(self) -> None:
+        """Wait until no timer or delivery is pending."""
+        await self._tasks.settle()

@@ -1,0 +1,1 @@
+"""Tests of the Hoiio integration and its simulator."""
