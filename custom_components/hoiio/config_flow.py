@@ -53,16 +53,24 @@ _TEXT = TextSelector()
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 
-USER_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_APP_ID): _TEXT,
-        vol.Required(CONF_ACCESS_TOKEN): _PASSWORD,
-        vol.Required(CONF_ADVANCED): section(
-            vol.Schema({vol.Required(CONF_API_URL, default=DEFAULT_BASE_URL): _URL}),
-            {"collapsed": True},
-        ),
-    }
-)
+
+
+def _user_schema() -> vol.Schema:
+    """Return a new user form (suggested values change a section in place)."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_APP_ID): _TEXT,
+            vol.Required(CONF_ACCESS_TOKEN): _PASSWORD,
+            vol.Required(CONF_ADVANCED): section(
+                vol.Schema(
+                    {vol.Required(CONF_API_URL, default=DEFAULT_BASE_URL): _URL}
+                ),
+                {"collapsed": True},
+            ),
+        }
+    )
+
+
 REAUTH_SCHEMA = vol.Schema({vol.Required(CONF_ACCESS_TOKEN): _PASSWORD})
 RECONFIGURE_SCHEMA = vol.Schema(
     {
@@ -130,7 +138,7 @@ class HoiioConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            data_schema=self.add_suggested_values_to_schema(_user_schema(), user_input),
             errors=errors,
         )
 
