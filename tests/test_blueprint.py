@@ -47,7 +47,7 @@ async def blueprint_automation(
                         "destination": MOBILE,
                         "fallback": "Sorry, goodbye.",
                     },
-                }
+                },
             }
         },
     )
