@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
-from custom_components.hoiio.const import DOMAIN
+from custom_components.hoiio.const import (
+    BALANCE_SCAN_INTERVAL,
+    CONF_CLOUDHOOK_URL,
+    DOMAIN,
+)
 from hoiio_simulator import Fault, HoiioSimulator
 
 from .const import APP_ID
@@ -67,5 +79,65 @@ async def test_setup_starts_reauth_on_refused_token(
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+CLOUDHOOK = "https://hooks.nabu.casa/hoiio-test"
+
+
+async def test_cloudhook_created_at_setup_and_deleted_on_removal(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """With Cloud active, setup stores a cloudhook and removal deletes it."""
+    entry = setup_integration
+    hass.config.components.add("cloud")
+    with (
+        patch(
+            "homeassistant.components.cloud.async_active_subscription",
+            return_value=True,
+        ),
+        patch(
+            "homeassistant.components.cloud.async_get_or_create_cloudhook",
+            return_value=CLOUDHOOK,
+        ),
+        patch("homeassistant.components.cloud.async_delete_cloudhook") as delete,
+    ):
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done()
+        assert entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK
+        assert await hass.config_entries.async_remove(entry.entry_id)
+        await hass.async_block_till_done()
+    delete.assert_awaited_once_with(hass, entry.data[CONF_WEBHOOK_ID])
+
+
+async def test_entry_from_a_newer_release_is_refused(
+    hass: HomeAssistant, ha_url: str, config_entry: MockConfigEntry
+) -> None:
+    """An entry of an unknown later version is not set up."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=APP_ID, version=2, data=dict(config_entry.data)
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+
+
+async def test_refused_balance_starts_reauth(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """A token refused while polling the balance asks for reauthentication."""
+    simulator.add_fault(
+        Fault(
+            kind="status", value="error_invalid_access_token", path="user/get_balance"
+        )
+    )
+    freezer.tick(BALANCE_SCAN_INTERVAL + timedelta(seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]

@@ -480,3 +480,106 @@ async def test_entry_not_loaded(
             DOMAIN, "hold", {"config_entry_id": "nope", "session": "S1"}, blocking=True
         )
     assert err.value.translation_key == "entry_not_found"
+
+
+@pytest.mark.parametrize("ring_time", [True, "soon", None])
+async def test_ring_time_must_be_a_number(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, ring_time: object
+) -> None:
+    """Booleans and text are not ring times."""
+    with pytest.raises(ServiceValidationError) as err:
+        await act(
+            hass,
+            setup_integration,
+            "transfer",
+            session="S1",
+            dest=MOBILE,
+            ring_time=ring_time,
+        )
+    assert err.value.translation_key == "invalid_field"
+
+
+@pytest.mark.parametrize(
+    ("msg", "key"),
+    [
+        (42, "invalid_msg"),
+        ("<speech><url>https://a.b/x.mp3</url></speech>", "msg_markup"),
+        ('<speech voice="x">hi</speech>', "msg_markup"),
+        ('<url kind="x">https://a.b/x.mp3</url>', "msg_markup"),
+        ("<url>http://[::1</url>", "msg_audio_url"),
+    ],
+)
+async def test_message_markup_rules(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, msg: object, key: str
+) -> None:
+    """Markup that Hoiio would refuse is refused before sending."""
+    with pytest.raises(ServiceValidationError) as err:
+        await act(hass, setup_integration, "play", session="S1", msg=msg)
+    assert err.value.translation_key == key
+
+
+async def test_accepted_message_markup(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """Text with ampersands, speech and a recording URL goes out as written."""
+    msg = 'Tom & Jerry <speech language="en" gender="male">hi</speech> <url>https://a.b/x.wav</url>'
+    await act(hass, setup_integration, "play", session=session, msg=msg)
+    assert last_request(simulator, "ivr/middle/play")["msg"] == msg
+
+
+async def test_invalid_notify_url_host(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """A notify URL that cannot be parsed is refused."""
+    with pytest.raises(ServiceValidationError) as err:
+        await act(
+            hass, setup_integration, "play", session="S1", notify_url="http://[::1"
+        )
+    assert err.value.translation_key == "invalid_notify_url"
+
+
+async def test_forced_hangup_takes_no_message(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, session: str
+) -> None:
+    """A forced hang-up with a message is refused."""
+    with pytest.raises(ServiceValidationError) as err:
+        await act(
+            hass, setup_integration, "hangup", session=session, force=True, msg="Bye"
+        )
+    assert err.value.translation_key == "force_with_msg"
+
+
+async def test_wait_ends_when_the_call_is_hung_up(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """A wait for a block ends with an error when a forced hang-up ends the call."""
+    simulator.config.manual_blocks = True
+    waiting = asyncio.create_task(
+        act(hass, setup_integration, "play", session=session, msg="Hi", wait=True)
+    )
+    while not any(r.path == "ivr/middle/play" for r in simulator.requests):
+        await asyncio.sleep(0)
+    simulator.config.manual_blocks = False
+    await act(hass, setup_integration, "hangup", session=session, force=True)
+    await simulator.settle()
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as err:
+        await waiting
+    assert err.value.translation_key == "call_ended"
+
+
+async def test_no_webhook_url(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, session: str
+) -> None:
+    """Without any URL for Hoiio to post to, blocks that notify are refused."""
+    hass.config.internal_url = None
+    hass.config.api = None
+    with pytest.raises(HomeAssistantError) as err:
+        await act(hass, setup_integration, "play", session=session, msg="Hi")
+    assert err.value.translation_key == "no_webhook_url"

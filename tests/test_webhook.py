@@ -184,3 +184,42 @@ async def test_duplicate_notification_fires_once(
     assert await post(answer()) == (200, "")
     assert await post(answer()) == (200, "")
     assert len(hoiio_events) == 1
+
+
+async def test_chunked_body_over_the_limit_is_refused(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+) -> None:
+    """A body without Content-Length is cut off at the size limit."""
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        yield b"session=S1&ivr_block=answer&x="
+        for _ in range(20):
+            yield b"a" * 8192
+
+    status, _ = await post(
+        chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert status == 413
+    assert hoiio_events == []
+
+
+@pytest.mark.parametrize(
+    ("query", "data"),
+    [
+        ("?session=%FF", answer()),
+        ("?ha_ref=one", {**answer(), "ha_ref": "two"}),
+    ],
+)
+async def test_bad_query_strings_are_refused(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+    query: str,
+    data: dict[str, str],
+) -> None:
+    """Undecodable query strings and conflicting tokens answer 400."""
+    status, _ = await post(data, query=query)
+    assert status == 400
+    assert hoiio_events == []

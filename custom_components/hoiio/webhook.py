@@ -111,16 +111,7 @@ async def _async_read_fields(request: web.Request) -> tuple[dict[str, str], str 
     """Return the merged query and form fields (the body wins) and our token."""
     if request.content_type not in FORM_CONTENT_TYPES:
         raise RejectedError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "expected a form")
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise RejectedError(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large"
-        ) from None
-    if len(body) > MAX_BODY_BYTES:
-        raise RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+    body = await _async_read_body(request)
     query = _parse_form(request.rel_url.raw_query_string)
     try:
         form = _parse_form(body.decode("utf-8"))
@@ -131,6 +122,19 @@ async def _async_read_fields(request: web.Request) -> tuple[dict[str, str], str 
     if len(tokens) > 1:
         raise RejectedError(HTTPStatus.BAD_REQUEST, "conflicting tokens")
     return {**query, **form}, next(iter(tokens), None)
+
+
+async def _async_read_body(request: web.Request) -> bytes:
+    """Read the body, refusing it as soon as it passes the size limit."""
+    too_large = RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(8192):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large
+    return bytes(body)
 
 
 def _parse_form(text: str) -> dict[str, str]:
