@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+import sys
+from types import ModuleType
+from unittest.mock import AsyncMock, Mock
 
 from aiohttp import web
+from homeassistant import components
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -18,7 +22,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.hoiio.const import CONF_API_URL, CONF_APP_ID, DOMAIN, EVENT_HOIIO
 from hoiio_simulator import HoiioSimulator, SimulatorConfig
 
-from .const import ACCESS_TOKEN, APP_ID, HOIIO_NUMBER, WEBHOOK_ID
+from .const import ACCESS_TOKEN, APP_ID, CLOUDHOOK, HOIIO_NUMBER, WEBHOOK_ID
 from .helpers import NotifySink, SinkPost
 
 
@@ -116,3 +120,25 @@ async def setup_integration(
 def hoiio_events(hass: HomeAssistant) -> list[Event]:
     """Collect the hoiio_event bus events."""
     return async_capture_events(hass, EVENT_HOIIO)
+
+
+class CloudNotAvailableError(Exception):
+    """Stand-in for the cloud component's CloudNotAvailable."""
+
+
+@pytest.fixture
+def cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """Stand in for Home Assistant Cloud, an external service, with mocks.
+
+    The real component imports voice and camera libraries the test environment
+    of newer Home Assistant releases does not install.
+    """
+    module = ModuleType("homeassistant.components.cloud")
+    module.CloudNotAvailable = CloudNotAvailableError  # type: ignore[attr-defined]
+    module.async_active_subscription = Mock(return_value=True)  # type: ignore[attr-defined]
+    module.async_get_or_create_cloudhook = AsyncMock(return_value=CLOUDHOOK)  # type: ignore[attr-defined]
+    module.async_delete_cloudhook = AsyncMock()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(components, "cloud", module, raising=False)
+    hass.config.components.add("cloud")
+    return module

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import re
+from types import ModuleType
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
-from homeassistant.components.cloud import CloudNotAvailable
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
@@ -30,10 +30,9 @@ from custom_components.hoiio.const import (
 )
 from hoiio_simulator import Account, Fault, HoiioSimulator, SimulatorConfig
 
-from .const import ACCESS_TOKEN, APP_ID
+from .const import ACCESS_TOKEN, APP_ID, CLOUDHOOK
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / DOMAIN
-CLOUDHOOK = "https://hooks.nabu.casa/abc"
 NEW_TOKEN = "rotated_token"
 
 
@@ -302,54 +301,33 @@ async def test_user_no_url(hass: HomeAssistant, simulator: HoiioSimulator) -> No
 
 
 async def test_user_cloudhook(
-    hass: HomeAssistant, ha_url: str, simulator: HoiioSimulator
+    hass: HomeAssistant, ha_url: str, simulator: HoiioSimulator, cloud: ModuleType
 ) -> None:
     """With Home Assistant Cloud the entry stores and shows a cloudhook."""
-    hass.config.components.add("cloud")
-    with (
-        patch(
-            "homeassistant.components.cloud.async_active_subscription",
-            return_value=True,
-        ),
-        patch(
-            "homeassistant.components.cloud.async_get_or_create_cloudhook",
-            AsyncMock(return_value=CLOUDHOOK),
-        ) as create_cloudhook,
-    ):
-        flow_id = await start_user_flow(hass)
-        result = await hass.config_entries.flow.async_configure(
-            flow_id, user_input(simulator.base_url)
-        )
-        await hass.async_block_till_done()
+    flow_id = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, user_input(simulator.base_url)
+    )
+    await hass.async_block_till_done()
 
     assert_demo_entry(result, simulator.base_url)
     webhook_id = result["data"][CONF_WEBHOOK_ID]
     assert result["data"][CONF_CLOUDHOOK_URL] == CLOUDHOOK
     assert result["description"] is None
     assert result["description_placeholders"] == {"webhook_url": CLOUDHOOK}
-    create_cloudhook.assert_any_await(hass, webhook_id)
+    cloud.async_get_or_create_cloudhook.assert_any_await(hass, webhook_id)
 
 
 async def test_user_cloud_not_available(
-    hass: HomeAssistant, ha_url: str, simulator: HoiioSimulator
+    hass: HomeAssistant, ha_url: str, simulator: HoiioSimulator, cloud: ModuleType
 ) -> None:
     """When Cloud cannot make a cloudhook the local webhook URL is used."""
-    hass.config.components.add("cloud")
-    with (
-        patch(
-            "homeassistant.components.cloud.async_active_subscription",
-            return_value=True,
-        ),
-        patch(
-            "homeassistant.components.cloud.async_get_or_create_cloudhook",
-            AsyncMock(side_effect=CloudNotAvailable),
-        ) as create_cloudhook,
-    ):
-        flow_id = await start_user_flow(hass)
-        result = await hass.config_entries.flow.async_configure(
-            flow_id, user_input(simulator.base_url)
-        )
-        await hass.async_block_till_done()
+    cloud.async_get_or_create_cloudhook.side_effect = cloud.CloudNotAvailable
+    flow_id = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, user_input(simulator.base_url)
+    )
+    await hass.async_block_till_done()
 
     assert_demo_entry(result, simulator.base_url)
     webhook_id = result["data"][CONF_WEBHOOK_ID]
@@ -357,34 +335,24 @@ async def test_user_cloud_not_available(
     assert result["description_placeholders"] == {
         "webhook_url": f"{ha_url}/api/webhook/{webhook_id}"
     }
-    create_cloudhook.assert_any_await(hass, webhook_id)
+    cloud.async_get_or_create_cloudhook.assert_any_await(hass, webhook_id)
 
 
 async def test_user_cloud_without_subscription(
-    hass: HomeAssistant, ha_url: str, simulator: HoiioSimulator
+    hass: HomeAssistant, ha_url: str, simulator: HoiioSimulator, cloud: ModuleType
 ) -> None:
     """Cloud loaded without an active subscription makes no cloudhook."""
-    hass.config.components.add("cloud")
-    with (
-        patch(
-            "homeassistant.components.cloud.async_active_subscription",
-            return_value=False,
-        ),
-        patch(
-            "homeassistant.components.cloud.async_get_or_create_cloudhook",
-            AsyncMock(return_value=CLOUDHOOK),
-        ) as create_cloudhook,
-    ):
-        flow_id = await start_user_flow(hass)
-        result = await hass.config_entries.flow.async_configure(
-            flow_id, user_input(simulator.base_url)
-        )
-        await hass.async_block_till_done()
+    cloud.async_active_subscription.return_value = False
+    flow_id = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, user_input(simulator.base_url)
+    )
+    await hass.async_block_till_done()
 
     assert_demo_entry(result, simulator.base_url)
     assert CONF_CLOUDHOOK_URL not in result["data"]
     assert result["description_placeholders"]["webhook_url"].startswith(ha_url)
-    create_cloudhook.assert_not_awaited()
+    cloud.async_get_or_create_cloudhook.assert_not_awaited()
 
 
 async def test_reauth(

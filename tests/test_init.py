@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from unittest.mock import patch
+from types import ModuleType
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -22,7 +22,7 @@ from custom_components.hoiio.const import (
 )
 from hoiio_simulator import Fault, HoiioSimulator
 
-from .const import APP_ID
+from .const import APP_ID, CLOUDHOOK
 
 
 async def test_setup_and_unload(
@@ -83,32 +83,19 @@ async def test_setup_starts_reauth_on_refused_token(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
-CLOUDHOOK = "https://hooks.nabu.casa/hoiio-test"
-
-
 async def test_cloudhook_created_at_setup_and_deleted_on_removal(
-    hass: HomeAssistant, setup_integration: MockConfigEntry
+    hass: HomeAssistant, setup_integration: MockConfigEntry, cloud: ModuleType
 ) -> None:
     """With Cloud active, setup stores a cloudhook and removal deletes it."""
     entry = setup_integration
-    hass.config.components.add("cloud")
-    with (
-        patch(
-            "homeassistant.components.cloud.async_active_subscription",
-            return_value=True,
-        ),
-        patch(
-            "homeassistant.components.cloud.async_get_or_create_cloudhook",
-            return_value=CLOUDHOOK,
-        ),
-        patch("homeassistant.components.cloud.async_delete_cloudhook") as delete,
-    ):
-        assert await hass.config_entries.async_reload(entry.entry_id)
-        await hass.async_block_till_done()
-        assert entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK
-        assert await hass.config_entries.async_remove(entry.entry_id)
-        await hass.async_block_till_done()
-    delete.assert_awaited_once_with(hass, entry.data[CONF_WEBHOOK_ID])
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    cloud.async_delete_cloudhook.assert_awaited_once_with(
+        hass, entry.data[CONF_WEBHOOK_ID]
+    )
 
 
 async def test_entry_from_a_newer_release_is_refused(

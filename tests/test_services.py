@@ -563,7 +563,7 @@ async def test_wait_ends_when_the_call_is_hung_up(
     waiting = asyncio.create_task(
         act(hass, setup_integration, "play", session=session, msg="Hi", wait=True)
     )
-    while not any(r.path == "ivr/middle/play" for r in simulator.requests):
+    while not any(r.path == "ivr/middle/play" for r in simulator.requests):  # noqa: ASYNC110
         await asyncio.sleep(0)
     simulator.config.manual_blocks = False
     await act(hass, setup_integration, "hangup", session=session, force=True)

@@ -61,7 +61,7 @@ async def test_automation_transfers_incoming_call(
     assert transfer[0].data["transfer_status"] == "answered"
     assert transfer[0].data["call_state"] == "ended"
     assert transfer[0].data["transfer_target"] == MOBILE
-    request = [r for r in simulator.requests if r.path == "ivr/end/transfer"][0]
+    request = next(r for r in simulator.requests if r.path == "ivr/end/transfer")
     assert request.params["session"] == session
     assert request.params["msg"] == "Transferring you now."
     state = hass.states.get("event.demo_account_call")

@@ -1,0 +1,626 @@
+"""Tests of the integration's metadata: services, manifest, HACS, texts and icons."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from awesomeversion import (
+    AwesomeVersion,
+    AwesomeVersionException,
+    AwesomeVersionStrategy,
+)
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import (
+    config_validation as cv,
+    entity_registry as er,
+    selector,
+    service,
+)
+from homeassistant.setup import async_setup_component
+from homeassistant.util.yaml import load_yaml
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
+
+from custom_components.hoiio import errors
+from custom_components.hoiio.api import (
+    HoiioConnectionError,
+    HoiioError,
+    HoiioServiceError,
+)
+from custom_components.hoiio.const import DOMAIN
+from custom_components.hoiio.models import EVENT_TYPES
+from custom_components.hoiio.sensor import HoiioCurrentCallSensor
+from custom_components.hoiio.services import SCHEMAS
+from hoiio_simulator import HoiioSimulator
+
+from .const import CALLER, HOIIO_NUMBER
+
+ROOT = Path(__file__).parent.parent
+INTEGRATION = ROOT / "custom_components" / DOMAIN
+SERVICES_YAML = INTEGRATION / "services.yaml"
+
+
+def _json(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture(scope="module")
+def services_yaml() -> dict[str, Any]:
+    """Return services.yaml as Home Assistant loads it (anchors dropped)."""
+    loaded = load_yaml(SERVICES_YAML)
+    assert isinstance(loaded, dict)
+    validated: dict[str, Any] = service._SERVICES_SCHEMA(loaded)
+    return validated
+
+
+@pytest.fixture(scope="module")
+def strings() -> dict[str, Any]:
+    """Return translations/en.json."""
+    return _json(INTEGRATION / "translations" / "en.json")
+
+
+# (a) services.yaml
+
+
+def _exists(value: Any) -> Any:
+    if value is None:
+        raise vol.Invalid("value cannot be None")
+    return value
+
+
+# The field and service rules hassfest applies to custom integrations.
+FIELD_SCHEMA = vol.Schema(
+    {
+        vol.Optional("name"): str,
+        vol.Optional("description"): str,
+        vol.Optional("example"): _exists,
+        vol.Optional("default"): _exists,
+        vol.Optional("required"): bool,
+        vol.Optional("advanced"): bool,
+        vol.Optional("selector"): selector.validate_selector,
+        vol.Optional("filter"): dict,
+    }
+)
+SERVICE_SCHEMA = vol.Schema(
+    {
+        vol.Optional("name"): str,
+        vol.Optional("description"): str,
+        vol.Optional("target"): vol.Any(selector.TargetSelector.CONFIG_SCHEMA, None),
+        vol.Optional("fields"): vol.Schema({str: FIELD_SCHEMA}),
+    }
+)
+
+
+def test_services_yaml_loads_with_home_assistants_schema() -> None:
+    """The file passes the schema Home Assistant itself loads it with."""
+    loaded = load_yaml(SERVICES_YAML)
+    assert isinstance(loaded, dict)
+    validated = service._SERVICES_SCHEMA(loaded)
+    assert not any(key.startswith(".") for key in validated)
+    assert validated, "services.yaml declares no action"
+
+
+def test_services_yaml_follows_hassfest_rules(services_yaml: dict[str, Any]) -> None:
+    """Every field has known keys and a valid selector; ids are slugs."""
+    for name, description in services_yaml.items():
+        assert cv.slug(name) == name
+        SERVICE_SCHEMA(description)
+
+
+def test_schema_rejects_a_broken_services_yaml() -> None:
+    """The schemas used above do catch mistakes (so the tests are not vacuous)."""
+    with pytest.raises(vol.Invalid):
+        SERVICE_SCHEMA({"fields": {"session": {"selector": {"no_such_selector": {}}}}})
+    with pytest.raises(vol.Invalid):
+        SERVICE_SCHEMA({"fields": {"session": {"requried": True}}})
+    with pytest.raises(vol.Invalid):
+        service._SERVICES_SCHEMA({"Not A Slug": {}})
+
+
+def _schema_fields(schema: vol.Schema) -> dict[str, bool]:
+    """Return the fields of an action schema and whether each is required."""
+    return {
+        str(marker.schema): isinstance(marker, vol.Required) for marker in schema.schema
+    }
+
+
+async def test_every_action_is_registered_and_vice_versa(
+    hass: HomeAssistant, services_yaml: dict[str, Any]
+) -> None:
+    """services.yaml and the registered actions name the same actions and fields."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    registered = hass.services.async_services_for_domain(DOMAIN)
+    assert set(registered) == set(services_yaml)
+    for name, registered_service in registered.items():
+        declared = services_yaml[name].get("fields") or {}
+        accepted = _schema_fields(registered_service.schema)
+        assert set(accepted) == set(declared), name
+        for field, required in accepted.items():
+            assert bool(declared[field].get("required")) == required, (name, field)
+    assert set(SCHEMAS) == set(services_yaml)
+
+
+# (b) manifest.json
+
+IOT_CLASSES = {
+    "assumed_state",
+    "calculated",
+    "cloud_polling",
+    "cloud_push",
+    "local_polling",
+    "local_push",
+}
+INTEGRATION_TYPES = {
+    "device",
+    "entity",
+    "hardware",
+    "helper",
+    "hub",
+    "service",
+    "system",
+    "virtual",
+}
+MANIFEST_KEYS = {
+    "domain",
+    "name",
+    "integration_type",
+    "config_flow",
+    "mqtt",
+    "zeroconf",
+    "ssdp",
+    "bluetooth",
+    "homekit",
+    "dhcp",
+    "usb",
+    "documentation",
+    "issue_tracker",
+    "quality_scale",
+    "requirements",
+    "dependencies",
+    "after_dependencies",
+    "codeowners",
+    "loggers",
+    "import_executor",
+    "disabled",
+    "iot_class",
+    "single_config_entry",
+    "version",
+}
+
+
+def _version(value: Any) -> str:
+    if not isinstance(value, str):
+        raise vol.Invalid("version must be a string")
+    try:
+        AwesomeVersion(
+            value,
+            ensure_strategy=[
+                AwesomeVersionStrategy.CALVER,
+                AwesomeVersionStrategy.SEMVER,
+                AwesomeVersionStrategy.SIMPLEVER,
+                AwesomeVersionStrategy.BUILDVER,
+                AwesomeVersionStrategy.PEP440,
+            ],
+        )
+    except AwesomeVersionException:
+        raise vol.Invalid(f"{value!r} is not a valid version") from None
+    return value
+
+
+def _https_url(value: Any) -> str:
+    url: str = vol.Url()(value)
+    if not url.startswith("https://"):
+        raise vol.Invalid("URL must use https")
+    return url
+
+
+def _codeowner(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"@[\w.-]+(/[\w.-]+)?", value):
+        raise vol.Invalid(f"{value!r} is not a GitHub @user or @org/team")
+    return value
+
+
+MANIFEST_SCHEMA = vol.Schema(
+    {
+        vol.Required("domain"): vol.All(str, vol.Match(r"^[a-z0-9_]+$")),
+        vol.Required("name"): vol.All(str, vol.Length(min=1)),
+        vol.Required("codeowners"): [_codeowner],
+        vol.Required("documentation"): _https_url,
+        vol.Required("issue_tracker"): _https_url,
+        vol.Required("version"): _version,
+        vol.Required("dependencies"): [str],
+        vol.Required("requirements"): [str],
+        vol.Required("iot_class"): vol.In(IOT_CLASSES),
+        vol.Required("config_flow"): bool,
+        vol.Optional("integration_type"): vol.In(INTEGRATION_TYPES),
+        vol.Optional("after_dependencies"): [str],
+        vol.Optional("loggers"): [str],
+        vol.Optional("single_config_entry"): bool,
+        vol.Optional("import_executor"): bool,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+
+def test_manifest_follows_hassfest_rules() -> None:
+    """The manifest has the keys a custom integration needs, and only known ones."""
+    manifest = _json(INTEGRATION / "manifest.json")
+    MANIFEST_SCHEMA(manifest)
+    assert set(manifest) <= MANIFEST_KEYS, set(manifest) - MANIFEST_KEYS
+    assert manifest["domain"] == INTEGRATION.name == DOMAIN
+    assert manifest["config_flow"] is True
+    assert "quality_scale" not in manifest or manifest["quality_scale"] in {
+        "bronze",
+        "silver",
+        "gold",
+        "platinum",
+        "internal",
+        "legacy",
+    }
+    for dependency in (*manifest["dependencies"], *manifest["after_dependencies"]):
+        assert cv.slug(dependency) == dependency
+
+
+def test_manifest_rules_catch_mistakes() -> None:
+    """The manifest rules above refuse what hassfest refuses."""
+    good = _json(INTEGRATION / "manifest.json")
+    for broken in (
+        {**good, "version": "not a version!"},
+        {**good, "iot_class": "cloud_pull"},
+        {**good, "integration_type": "gadget"},
+        {key: value for key, value in good.items() if key != "codeowners"},
+    ):
+        with pytest.raises(vol.Invalid):
+            MANIFEST_SCHEMA(broken)
+
+
+# (c) hacs.json
+
+HACS_KEYS = {
+    "name",
+    "content_in_root",
+    "zip_release",
+    "filename",
+    "hide_default_branch",
+    "country",
+    "homeassistant",
+    "hacs",
+    "persistent_directory",
+    "render_readme",
+}
+
+
+def test_hacs_json() -> None:
+    """hacs.json only has keys HACS documents, a name and a valid minimum version."""
+    hacs = _json(ROOT / "hacs.json")
+    assert set(hacs) <= HACS_KEYS, set(hacs) - HACS_KEYS
+    assert isinstance(hacs["name"], str)
+    assert hacs["name"]
+    assert AwesomeVersion(hacs["homeassistant"]) >= AwesomeVersion("2025.4.0")
+    assert isinstance(hacs.get("render_readme", False), bool)
+    assert not hacs.get("content_in_root", False), "code is in custom_components/"
+
+
+# (d) action texts
+
+
+def test_every_action_field_has_a_name_and_description(
+    services_yaml: dict[str, Any], strings: dict[str, Any]
+) -> None:
+    """en.json names and describes every action and field, and nothing else."""
+    texts = strings["services"]
+    assert set(texts) == set(services_yaml)
+    for name, description in services_yaml.items():
+        text = texts[name]
+        assert text["name"].strip(), name
+        assert text["description"].strip(), name
+        fields = description.get("fields") or {}
+        assert set(text.get("fields", {})) == set(fields), name
+        for field in fields:
+            assert text["fields"][field]["name"].strip(), (name, field)
+            assert text["fields"][field]["description"].strip(), (name, field)
+
+
+def test_select_selectors_are_translated(
+    services_yaml: dict[str, Any], strings: dict[str, Any]
+) -> None:
+    """Every translated select selector has a text for each of its options."""
+    used: set[str] = set()
+    for description in services_yaml.values():
+        for field in (description.get("fields") or {}).values():
+            select = field.get("selector", {}).get("select")
+            if not select or "translation_key" not in select:
+                continue
+            key = select["translation_key"]
+            used.add(key)
+            options = strings["selector"][key]["options"]
+            assert set(options) == set(select["options"]), key
+    assert set(strings.get("selector", {})) == used
+
+
+# (e) exception texts
+
+CODE_FILES = sorted(INTEGRATION.glob("*.py"))
+ISSUE_CREATORS = {"async_create_issue"}
+# Expressions passed as translation_key= whose values the tests below collect.
+DYNAMIC_KEYS = {
+    "err.translation_key": "CallStateError keys (calls.py)",
+    "key": "services._translated: HoiioInvalid keys and *_field keys",
+    "translation_key_for(err)": "errors.py mappings",
+}
+
+
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _calls(tree: ast.AST) -> Iterator[ast.Call]:
+    return (node for node in ast.walk(tree) if isinstance(node, ast.Call))
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _literal_keys(files: list[Path]) -> tuple[set[str], set[str], set[str]]:
+    """Return (exception keys, issue keys, dynamic expressions) of translation_key=."""
+    exceptions: set[str] = set()
+    issues: set[str] = set()
+    dynamic: set[str] = set()
+    for path in files:
+        for call in _calls(_tree(path)):
+            for keyword in call.keywords:
+                if keyword.arg != "translation_key":
+                    continue
+                value = keyword.value
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    target = (
+                        issues if _call_name(call) in ISSUE_CREATORS else exceptions
+                    )
+                    target.add(value.value)
+                else:
+                    dynamic.add(ast.unparse(value))
+    return exceptions, issues, dynamic
+
+
+def _first_string_args(path: Path, class_name: str) -> set[str]:
+    """Return the string literals given first to `class_name(...)` in a file."""
+    return {
+        call.args[0].value
+        for call in _calls(_tree(path))
+        if _call_name(call) == class_name
+        and call.args
+        and isinstance(call.args[0], ast.Constant)
+        and isinstance(call.args[0].value, str)
+    }
+
+
+def _returned_strings(path: Path, function: str) -> set[str]:
+    """Return the string literals a function of a file returns."""
+    found: set[str] = set()
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Return)
+                    and isinstance(inner.value, ast.Constant)
+                    and isinstance(inner.value.value, str)
+                ):
+                    found.add(inner.value.value)
+    return found
+
+
+def _assigned_strings(path: Path, function: str, variable: str) -> set[str]:
+    """Return the string literals assigned to `variable` inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Assign)
+                    and any(
+                        isinstance(target, ast.Name) and target.id == variable
+                        for target in inner.targets
+                    )
+                    and isinstance(inner.value, ast.Constant)
+                    and isinstance(inner.value.value, str)
+                ):
+                    found.add(inner.value.value)
+    return found
+
+
+def _mapped_keys() -> set[str]:
+    """Return every key errors.translation_key_for can produce."""
+    return (
+        set(errors._USER_FIXABLE.values())
+        | set(errors._SERVICE_FAILURES.values())
+        | _returned_strings(INTEGRATION / "errors.py", "translation_key_for")
+    )
+
+
+def used_exception_keys() -> set[str]:
+    """Return every exception translation key the code can raise."""
+    literal, _, _ = _literal_keys(CODE_FILES)
+    return (
+        literal
+        | _mapped_keys()
+        | _first_string_args(INTEGRATION / "calls.py", "CallStateError")
+        | _first_string_args(INTEGRATION / "validation.py", "HoiioInvalid")
+        | _assigned_strings(INTEGRATION / "services.py", "_translated", "key")
+    )
+
+
+def test_dynamic_translation_keys_are_all_collected() -> None:
+    """Every non-literal translation_key= comes from a source collected here."""
+    _, _, dynamic = _literal_keys(CODE_FILES)
+    assert dynamic <= set(DYNAMIC_KEYS), dynamic - set(DYNAMIC_KEYS)
+    assert _first_string_args(INTEGRATION / "calls.py", "CallStateError")
+    assert _first_string_args(INTEGRATION / "validation.py", "HoiioInvalid")
+    assert _assigned_strings(INTEGRATION / "services.py", "_translated", "key") == {
+        "missing_field",
+        "unknown_field",
+        "invalid_field",
+    }
+    assert {"api_param_missing", "cannot_connect", "invalid_response"} <= (
+        _returned_strings(INTEGRATION / "errors.py", "translation_key_for")
+    )
+
+
+def test_every_raised_key_has_a_text(strings: dict[str, Any]) -> None:
+    """Every key the code raises exists in en.json exceptions with a message."""
+    exceptions = strings["exceptions"]
+    missing = used_exception_keys() - set(exceptions)
+    assert not missing, f"missing from en.json exceptions: {sorted(missing)}"
+    for key, text in exceptions.items():
+        assert text["message"].strip(), key
+
+
+def test_no_exception_text_is_unused(strings: dict[str, Any]) -> None:
+    """Every exceptions key in en.json is raised somewhere."""
+    unused = set(strings["exceptions"]) - used_exception_keys()
+    assert not unused, f"unused en.json exceptions: {sorted(unused)}"
+
+
+def test_issue_keys_have_texts(strings: dict[str, Any]) -> None:
+    """Repair issues the code creates have a title and description, and only those."""
+    _, issues, _ = _literal_keys(CODE_FILES)
+    assert issues, "no repair issue found: the scan is broken"
+    assert set(strings.get("issues", {})) == issues
+    for key in issues:
+        assert strings["issues"][key]["title"].strip()
+        assert strings["issues"][key]["description"].strip()
+
+
+@pytest.mark.parametrize(
+    ("error", "key"),
+    [
+        (HoiioError("error_session_ended"), "api_session_ended"),
+        (HoiioError("error_rate_limit_exceeded"), "api_rate_limit_exceeded"),
+        (HoiioError("error_dest_param_missing"), "api_param_missing"),
+        (HoiioConnectionError("client_timeout"), "cannot_connect"),
+        (HoiioServiceError("client_invalid_response"), "invalid_response"),
+        (HoiioError("error_something_new"), "api_unknown_error"),
+    ],
+)
+def test_mapped_keys_are_collected(
+    error: HoiioError, key: str, strings: dict[str, Any]
+) -> None:
+    """What translation_key_for returns is among the collected keys and texts."""
+    assert errors.translation_key_for(error) == key
+    assert key in _mapped_keys()
+    assert key in strings["exceptions"]
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({}, "missing_field"),
+        ({"config_entry_id": "x", "colour": "red"}, "unknown_field"),
+        ({"config_entry_id": "x", "wait_timeout": "soon"}, "invalid_field"),
+        ({"config_entry_id": "x", "tag": "t" * 300}, "invalid_tag"),
+    ],
+)
+def test_schema_errors_use_collected_keys(
+    data: dict[str, Any], key: str, strings: dict[str, Any]
+) -> None:
+    """Invalid action input raises the translated keys the scan finds."""
+    with pytest.raises(ServiceValidationError) as info:
+        SCHEMAS["play"](data)
+    assert info.value.translation_key == key
+    assert key in used_exception_keys()
+    placeholders = set(re.findall(r"{(\w+)}", strings["exceptions"][key]["message"]))
+    assert placeholders <= set(info.value.translation_placeholders or {})
+
+
+# (f) entity texts and (g) icons
+
+
+@pytest.fixture
+async def entity_keys(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> set[tuple[str, str]]:
+    """Return (platform, translation key) of every entity a loaded entry creates."""
+    entries = er.async_entries_for_config_entry(
+        er.async_get(hass), setup_integration.entry_id
+    )
+    assert entries
+    keys = set()
+    for entry in entries:
+        assert entry.translation_key, entry.entity_id
+        keys.add((entry.domain, entry.translation_key))
+    return keys
+
+
+async def test_entity_translation_keys_exist(
+    entity_keys: set[tuple[str, str]], strings: dict[str, Any]
+) -> None:
+    """Every entity's key is named in en.json, and en.json names no other entity."""
+    texts = strings["entity"]
+    declared = {(platform, key) for platform, keys in texts.items() for key in keys}
+    assert entity_keys == declared
+    for platform, key in entity_keys:
+        assert texts[platform][key]["name"].strip()
+    assert {platform for platform, _ in entity_keys} <= {p.value for p in Platform}
+
+
+def test_event_types_are_translated(strings: dict[str, Any]) -> None:
+    """Each event type of the call event entity has a translated state."""
+    states = strings["entity"][Platform.EVENT]["call"]["state_attributes"][
+        "event_type"
+    ]["state"]
+    assert set(states) == set(EVENT_TYPES)
+
+
+def test_current_call_states_and_attributes_are_translated(
+    strings: dict[str, Any],
+) -> None:
+    """The current call sensor's states and attributes have texts."""
+    text = strings["entity"][Platform.SENSOR]["current_call"]
+    assert set(text["state"]) == set(HoiioCurrentCallSensor._attr_options)
+    attributes = {"session", "from", "to", "dest", "last_block", "last_outcome"}
+    assert set(text["state_attributes"]) == attributes
+
+
+async def test_current_call_attributes_match_the_sensor(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    strings: dict[str, Any],
+) -> None:
+    """The translated attributes are the ones the sensor shows during a call."""
+    await simulator.incoming_call(CALLER, HOIIO_NUMBER)
+    await hass.async_block_till_done()
+    state = hass.states.get("sensor.demo_account_current_call")
+    assert state is not None
+    assert state.state == "ongoing"
+    text = strings["entity"][Platform.SENSOR]["current_call"]["state_attributes"]
+    shown = set(state.attributes) - {"friendly_name", "icon", "device_class", "options"}
+    assert shown == set(text)
+
+
+def test_icons_cover_services_and_entities(
+    services_yaml: dict[str, Any], strings: dict[str, Any]
+) -> None:
+    """icons.json has an icon for every action, entity and current call state."""
+    icons = _json(INTEGRATION / "icons.json")
+    assert set(icons["services"]) == set(services_yaml)
+    for name, icon in icons["services"].items():
+        assert icon["service"].startswith("mdi:"), name
+    for platform, keys in strings["entity"].items():
+        assert set(icons["entity"][platform]) == set(keys), platform
+        for key in keys:
+            assert icons["entity"][platform][key]["default"].startswith("mdi:")
+    state_icons = icons["entity"][Platform.SENSOR]["current_call"]["state"]
+    assert set(state_icons) == set(HoiioCurrentCallSensor._attr_options)
