@@ -31,8 +31,10 @@ async def test_setup_and_unload(
     """The entry loads with its device and entities, then unloads cleanly."""
     entry = setup_integration
     assert entry.state is ConfigEntryState.LOADED
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, APP_ID)})
-    assert device is not None
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert len(devices) == 1
+    device = devices[0]
+    assert device.identifiers == {(DOMAIN, APP_ID)}
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
     assert sorted(entity.entity_id for entity in entities) == [

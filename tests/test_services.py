@@ -295,7 +295,7 @@ async def test_invalid_input_is_refused_before_sending(
         data = {"session": "S1", **data}
     with pytest.raises(ServiceValidationError) as err:
         await act(hass, setup_integration, action, **data)
-    assert err.value.translation_key == key
+    assert err.value.translation_key == key, err.value.translation_placeholders
     assert len(simulator.requests) == sent
 
 

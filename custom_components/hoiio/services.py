@@ -49,25 +49,24 @@ class ActionSchema(vol.Schema):
         try:
             return super().__call__(data)  # type: ignore[no-untyped-call]
         except vol.Invalid as err:
-            raise _translated(err) from err
+            raise self._translated(err) from err
 
-
-def _translated(err: vol.Invalid) -> ServiceValidationError:
-    first = err.errors[0] if isinstance(err, vol.MultipleInvalid) else err
-    field = ".".join(str(part) for part in first.path) or "data"
-    if isinstance(first, val.HoiioInvalid):
-        key = first.translation_key
-    elif first.error_message == "required key not provided":
-        key = "missing_field"
-    elif first.error_message == "extra keys not allowed":
-        key = "unknown_field"
-    else:
-        key = "invalid_field"
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"field": field, "error": first.error_message},
-    )
+    def _translated(self, err: vol.Invalid) -> ServiceValidationError:
+        first = err.errors[0] if isinstance(err, vol.MultipleInvalid) else err
+        field = ".".join(str(part) for part in first.path) or "data"
+        if isinstance(first, val.HoiioInvalid):
+            key = first.error_key
+        elif isinstance(first, vol.RequiredFieldInvalid):
+            key = "missing_field"
+        elif first.path and first.path[0] not in {str(k) for k in self.schema}:
+            key = "unknown_field"
+        else:
+            key = "invalid_field"
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders={"field": field, "error": first.error_message},
+        )
 
 
 def _positive_int(value: Any) -> int:

@@ -24,10 +24,10 @@ _BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);)")
 class HoiioInvalid(vol.Invalid):
     """Invalid input whose message has a translation key."""
 
-    def __init__(self, translation_key: str, message: str) -> None:
+    def __init__(self, error_key: str, message: str) -> None:
         """Keep the translation key beside voluptuous' message."""
         super().__init__(message)
-        self.translation_key = translation_key
+        self.error_key = error_key
 
 
 def e164(value: Any) -> str:
