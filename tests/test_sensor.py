@@ -45,26 +45,28 @@ async def test_balance_goes_unavailable_and_comes_back(
     assert hass.states.get(BALANCE).state == "100.000"
 
 
-async def test_balance_refreshes_after_a_call_ends(
+async def test_balance_refreshes_after_calls_end(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     simulator: HoiioSimulator,
     setup_integration: MockConfigEntry,
 ) -> None:
-    """The end of a call refreshes the balance once, debounced."""
-    session = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
-    await act(hass, setup_integration, "transfer", session=session, dest=MOBILE)
-    await simulator.settle()
-    await hass.async_block_till_done()
-    balance_requests = len(
-        [r for r in simulator.requests if r.path == "user/get_balance"]
-    )
+    """An ended call refreshes the balance at once; a burst is debounced."""
+
+    def balance_requests() -> int:
+        return len([r for r in simulator.requests if r.path == "user/get_balance"])
+
+    before = balance_requests()
+    for caller in (CALLER, MOBILE, "+6590000001"):
+        session = await simulator.incoming_call(caller, HOIIO_NUMBER)
+        await act(hass, setup_integration, "hangup", session=session, wait=True)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert balance_requests() == before + 1
+    assert float(hass.states.get(BALANCE).state) < 100
     freezer.tick(timedelta(seconds=20))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
-    after = [r for r in simulator.requests if r.path == "user/get_balance"]
-    assert len(after) == balance_requests + 1
-    assert float(hass.states.get(BALANCE).state) < 100
+    assert balance_requests() == before + 2
 
 
 async def test_current_call_follows_hold(

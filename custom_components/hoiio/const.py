@@ -27,7 +27,7 @@ EVENT_HOIIO: Final = "hoiio_event"
 NOTIFY_TOKEN_PARAM: Final = "ha_ref"  # noqa: S105
 
 BALANCE_SCAN_INTERVAL: Final = timedelta(minutes=5)
-# A burst of ended calls refreshes the balance at most once per this many seconds.
+# After a call ends the balance is read at once, then at most once per cooldown.
 BALANCE_REFRESH_COOLDOWN: Final = 15.0
 
 SIGNAL_NOTIFICATION: Final = "hoiio_notification_{}"

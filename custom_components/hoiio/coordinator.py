@@ -29,7 +29,7 @@ class HoiioBalanceCoordinator(DataUpdateCoordinator[Balance]):
             name=f"{DOMAIN} balance",
             update_interval=BALANCE_SCAN_INTERVAL,
             request_refresh_debouncer=Debouncer(
-                hass, LOGGER, cooldown=BALANCE_REFRESH_COOLDOWN, immediate=False
+                hass, LOGGER, cooldown=BALANCE_REFRESH_COOLDOWN, immediate=True
             ),
         )
         self.client = client

@@ -97,7 +97,12 @@ class NotificationWebhook:
         event_data[ATTR_DEVICE_ID] = data.device_id
         self._hass.bus.async_fire(EVENT_HOIIO, event_data)
         if notification.ended:
-            await data.coordinator.async_request_refresh()
+            # The balance request must not hold up the answer to the service.
+            self._entry.async_create_background_task(
+                self._hass,
+                data.coordinator.async_request_refresh(),
+                "hoiio balance refresh",
+            )
 
     def _warn_once(self, kind: str, message: str, *args: Any) -> None:
         if kind in self._warned:
