@@ -30,7 +30,7 @@ from custom_components.hoiio.const import (
 )
 from hoiio_simulator import Account, Fault, HoiioSimulator, SimulatorConfig
 
-from .const import ACCESS_TOKEN, APP_ID, CLOUDHOOK
+from .const import ACCESS_TOKEN, APP_ID, CLOUDHOOK, WEBHOOK_ID
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / DOMAIN
 NEW_TOKEN = "rotated_token"
@@ -513,6 +513,9 @@ async def test_options(hass: HomeAssistant, setup_integration: MockConfigEntry) 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
+    assert result["description_placeholders"] == {
+        "webhook_url": f"{hass.config.internal_url}/api/webhook/{WEBHOOK_ID}"
+    }
     defaults = {str(key): key.default() for key in result["data_schema"].schema}
     assert defaults == {
         CONF_BUSY_TIMEOUT: DEFAULT_BUSY_TIMEOUT,

@@ -37,7 +37,6 @@ from custom_components.hoiio.api import (
 )
 from custom_components.hoiio.const import DOMAIN
 from custom_components.hoiio.models import EVENT_TYPES
-from custom_components.hoiio.sensor import HoiioCurrentCallSensor
 from custom_components.hoiio.services import SCHEMAS
 from hoiio_simulator import HoiioSimulator
 
@@ -563,6 +562,22 @@ async def entity_keys(
     return keys
 
 
+@pytest.fixture
+async def current_call_options(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> list[str]:
+    """Return the states the current call sensor can take."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        Platform.SENSOR, DOMAIN, f"{setup_integration.unique_id}_current_call"
+    )
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state is not None
+    options: list[str] = state.attributes["options"]
+    assert state.state in options
+    return options
+
+
 async def test_entity_translation_keys_exist(
     entity_keys: set[tuple[str, str]], strings: dict[str, Any]
 ) -> None:
@@ -583,12 +598,12 @@ def test_event_types_are_translated(strings: dict[str, Any]) -> None:
     assert set(states) == set(EVENT_TYPES)
 
 
-def test_current_call_states_and_attributes_are_translated(
-    strings: dict[str, Any],
+async def test_current_call_states_and_attributes_are_translated(
+    current_call_options: list[str], strings: dict[str, Any]
 ) -> None:
     """The current call sensor's states and attributes have texts."""
     text = strings["entity"][Platform.SENSOR]["current_call"]
-    assert set(text["state"]) == set(HoiioCurrentCallSensor._attr_options)
+    assert set(text["state"]) == set(current_call_options)
     attributes = {"session", "from", "to", "dest", "last_block", "last_outcome"}
     assert set(text["state_attributes"]) == attributes
 
@@ -610,17 +625,54 @@ async def test_current_call_attributes_match_the_sensor(
     assert shown == set(text)
 
 
-def test_icons_cover_services_and_entities(
-    services_yaml: dict[str, Any], strings: dict[str, Any]
+async def test_icons_cover_services_and_entities(
+    services_yaml: dict[str, Any],
+    strings: dict[str, Any],
+    entity_keys: set[tuple[str, str]],
+    current_call_options: list[str],
 ) -> None:
     """icons.json has an icon for every action, entity and current call state."""
     icons = _json(INTEGRATION / "icons.json")
     assert set(icons["services"]) == set(services_yaml)
     for name, icon in icons["services"].items():
         assert icon["service"].startswith("mdi:"), name
-    for platform, keys in strings["entity"].items():
-        assert set(icons["entity"][platform]) == set(keys), platform
-        for key in keys:
-            assert icons["entity"][platform][key]["default"].startswith("mdi:")
+    declared = {
+        (platform, key) for platform, keys in icons["entity"].items() for key in keys
+    }
+    assert declared == entity_keys
+    for platform, key in entity_keys:
+        assert icons["entity"][platform][key]["default"].startswith("mdi:")
     state_icons = icons["entity"][Platform.SENSOR]["current_call"]["state"]
-    assert set(state_icons) == set(HoiioCurrentCallSensor._attr_options)
+    assert set(state_icons) == set(current_call_options)
+
+
+# quality_scale.yaml
+
+
+def _core_quality_scale_rules() -> set[str]:
+    """Return every rule id used by core integrations' quality_scale.yaml files."""
+    import homeassistant.components  # noqa: PLC0415
+
+    rules: set[str] = set()
+    for folder in homeassistant.components.__path__:
+        for path in Path(folder).glob("*/quality_scale.yaml"):
+            loaded = load_yaml(path)
+            if isinstance(loaded, dict):
+                rules |= set(loaded.get("rules") or {})
+    return rules
+
+
+def test_quality_scale_lists_every_rule_honestly() -> None:
+    """Every rule is listed once as done, todo or exempt; todo/exempt say why."""
+    loaded = load_yaml(INTEGRATION / "quality_scale.yaml")
+    assert isinstance(loaded, dict)
+    rules: dict[str, Any] = loaded["rules"]
+    core_rules = _core_quality_scale_rules()
+    assert len(core_rules) >= 50
+    assert set(rules) == core_rules, set(rules) ^ core_rules
+    for rule, value in rules.items():
+        status = value if isinstance(value, str) else value["status"]
+        assert status in {"done", "todo", "exempt"}, rule
+        if status != "done":
+            assert isinstance(value, dict), rule
+            assert value["comment"].strip(), rule

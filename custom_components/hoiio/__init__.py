@@ -34,7 +34,7 @@ from .const import (
 from .coordinator import HoiioBalanceCoordinator
 from .data import HoiioConfigEntry, HoiioData
 from .entity import device_info
-from .errors import translation_key_for
+from .errors import placeholders_for, translation_key_for
 from .services import async_setup_services
 from .url_issue import async_delete_url_issue, async_track_url_issue
 from .webhook import NotificationWebhook
@@ -69,7 +69,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HoiioConfigEntry) -> boo
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key=translation_key_for(err),
-            translation_placeholders={"status": err.status},
+            translation_placeholders=placeholders_for(err),
         ) from err
     coordinator = HoiioBalanceCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()

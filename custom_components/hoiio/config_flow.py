@@ -54,7 +54,6 @@ _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 
 
-
 def _user_schema() -> vol.Schema:
     """Return a new user form (suggested values change a section in place)."""
     return vol.Schema(
@@ -265,9 +264,13 @@ class HoiioOptionsFlow(OptionsFlow):
                 ),
             }
         )
+        url = webhook_url(self.hass, dict(self.config_entry.data))
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
                 schema, self.config_entry.options
             ),
+            description_placeholders={
+                "webhook_url": url or "none yet: set an external URL first"
+            },
         )

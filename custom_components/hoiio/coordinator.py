@@ -10,7 +10,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from .api import Balance, HoiioAuthenticationError, HoiioClient, HoiioError
 from .const import BALANCE_REFRESH_COOLDOWN, BALANCE_SCAN_INTERVAL, DOMAIN, LOGGER
 from .data import HoiioConfigEntry
-from .errors import translation_key_for
+from .errors import placeholders_for, translation_key_for
 
 
 class HoiioBalanceCoordinator(DataUpdateCoordinator[Balance]):
@@ -46,5 +46,5 @@ class HoiioBalanceCoordinator(DataUpdateCoordinator[Balance]):
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key=translation_key_for(err),
-                translation_placeholders={"status": err.status},
+                translation_placeholders=placeholders_for(err),
             ) from err

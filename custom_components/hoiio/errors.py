@@ -75,14 +75,19 @@ def translation_key_for(err: HoiioError) -> str:
     return "api_unknown_error"
 
 
+def placeholders_for(err: HoiioError, session: str = "") -> dict[str, str]:
+    """Return the values the translated message of a failure refers to."""
+    status = err.status
+    param = ""
+    if status.endswith(PARAM_MISSING_SUFFIX):
+        param = status.removeprefix("error_").removesuffix(PARAM_MISSING_SUFFIX)
+    return {"status": status, "session": session, "param": param}
+
+
 def ha_error(err: HoiioError, session: str = "") -> HomeAssistantError:
     """Return the Home Assistant error to raise for a Hoiio failure."""
     status = err.status
-    placeholders = {"status": status, "session": session}
-    if status.endswith(PARAM_MISSING_SUFFIX):
-        placeholders["param"] = status.removeprefix("error_").removesuffix(
-            PARAM_MISSING_SUFFIX
-        )
+    placeholders = placeholders_for(err, session)
     error_class = (
         ServiceValidationError if status in _USER_FIXABLE else HomeAssistantError
     )
