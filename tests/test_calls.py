@@ -321,3 +321,95 @@ async def test_many_notifications_stay_bounded(
     assert max(sizes[1:]) <= sizes[-1] * 1.1
     assert stored < 100_000
     assert MAX_ONGOING >= 8
+
+
+async def test_calls_unknown_to_the_tracker_are_learnt_from_actions(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    notify_sink,  # type: ignore[no-untyped-def]
+) -> None:
+    """A call answered elsewhere becomes known once an action succeeds on it."""
+    session = await simulator.incoming_call(CALLER, HOIIO_NUMBER, notify_sink.url)
+    tracker = setup_integration.runtime_data.tracker
+    assert tracker.get(session) is None
+    await act(hass, setup_integration, "hold", session=session)
+    call = tracker.get(session)
+    assert call is not None
+    assert call.on_hold
+    assert hass.states.get(CURRENT).state == "on_hold"
+
+
+async def test_service_answers_correct_the_tracker(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """An ended session reported by the service is ended in the tracker too."""
+    simulator.add_fault(
+        Fault(kind="status", value="error_session_ended", path="ivr/middle/play")
+    )
+    with pytest.raises(ServiceValidationError):
+        await act(hass, setup_integration, "play", session=session, msg="Hi")
+    assert setup_integration.runtime_data.tracker.get(session).ended
+    assert hass.states.get(ONGOING).state == "0"
+
+
+async def test_token_of_another_session_is_rejected(
+    hass: HomeAssistant,
+    ha_url: str,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """A real token replayed for a different session does not count."""
+    simulator.config.manual_blocks = True
+    await act(hass, setup_integration, "play", session=session, msg="Hello")
+    token = setup_integration.runtime_data.tracker.get(session).pending_token
+    url = f"{ha_url}/api/webhook/{WEBHOOK_ID}?ha_ref={token}"
+    assert await post_form(url, {"ivr_block": "play", "session": "S-other"}) == 403
+    await simulator.complete_block(session)
+
+
+async def test_old_ended_calls_are_forgotten_and_crowds_evicted(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """Ended calls go after a day; the oldest ongoing calls give way to new ones."""
+    handler = NotificationWebhook(hass, setup_integration)
+    tracker = setup_integration.runtime_data.tracker
+    for number in range(MAX_ONGOING + 5):
+        await handler.async_handle_fields(
+            {"ivr_block": "answer", "session": f"S{number}", "call_state": "ongoing"},
+            None,
+        )
+    assert tracker.size == (MAX_ONGOING, 5, 0)
+    assert tracker.get("S0").end_reason == "evicted"
+    assert tracker.current_call().session == f"S{MAX_ONGOING + 4}"
+    freezer.tick(timedelta(hours=25))
+    tracker.async_prune()
+    assert tracker.size == (0, MAX_ENDED, 0)
+    freezer.tick(timedelta(hours=25))
+    tracker.async_prune()
+    assert tracker.size == (0, 0, 0)
+
+
+async def test_stored_data_of_an_older_minor_version_loads(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    ha_url: str,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Storage written by an earlier minor version is read as it is."""
+    config_entry.add_to_hass(hass)
+    hass_storage[f"{DOMAIN}.{config_entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 0,
+        "key": f"{DOMAIN}.{config_entry.entry_id}",
+        "data": {"calls": [], "pending": [{"unexpected": True}], "consumed": []},
+    }
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.tracker.size == (0, 0, 0)

@@ -64,11 +64,8 @@ def with_token(url: str, token: str) -> str:
 
 
 def is_own_url(url: str, data: dict[str, str]) -> bool:
-    """Return whether a URL points at this entry's webhook."""
+    """Return whether a URL (already validated) points at this entry's webhook."""
     if url == data.get(CONF_CLOUDHOOK_URL):
         return True
-    try:
-        path = urlsplit(url).path
-    except ValueError:
-        return False
-    return path.rstrip("/").endswith(f"/api/webhook/{data[CONF_WEBHOOK_ID]}")
+    path = urlsplit(url).path.rstrip("/")
+    return path.endswith(f"/api/webhook/{data[CONF_WEBHOOK_ID]}")
