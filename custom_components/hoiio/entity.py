@@ -24,6 +24,7 @@ class HoiioEntity(Entity):
     """An entity of a Hoiio account's device."""
 
     _attr_has_entity_name = True
+    _attr_should_poll = False
 
     def __init__(self, entry: HoiioConfigEntry, key: str) -> None:
         """Name the entity by its key and attach it to the account's device."""

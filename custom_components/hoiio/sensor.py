@@ -79,6 +79,7 @@ class HoiioCallsSensor(HoiioEntity, SensorEntity):
         super().__init__(entry, key)
         self._entry_id = entry.entry_id
         self._tracker = tracker
+        self._shown: tuple[Any, Any] | None = None
 
     async def async_added_to_hass(self) -> None:
         """Listen for changes of the calls."""
@@ -93,7 +94,11 @@ class HoiioCallsSensor(HoiioEntity, SensorEntity):
 
     @callback
     def _async_calls_updated(self) -> None:
-        self.async_write_ha_state()
+        # Most notifications change only some sensors: skip writes of nothing new.
+        shown = (self.native_value, self.extra_state_attributes)
+        if shown != self._shown:
+            self._shown = shown
+            self.async_write_ha_state()
 
 
 class HoiioOngoingCallsSensor(HoiioCallsSensor):

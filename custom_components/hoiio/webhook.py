@@ -132,8 +132,10 @@ async def _async_read_fields(request: web.Request) -> tuple[dict[str, str], str 
 async def _async_read_body(request: web.Request) -> bytes:
     """Read the body, refusing it as soon as it passes the size limit."""
     too_large = RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise too_large
+    if request.content_length is not None:
+        if request.content_length > MAX_BODY_BYTES:
+            raise too_large
+        return await request.read()
     body = bytearray()
     async for chunk in request.content.iter_chunked(8192):
         body += chunk
