@@ -100,6 +100,7 @@ class HoiioSimulator:
         """Listen on host:port (0: any free port)."""
         if self._runner is not None:
             raise RuntimeError("the simulator is already started")
+        self._closing.clear()
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, host, port)

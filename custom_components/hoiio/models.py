@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 import re
 from typing import Any, Final
 
@@ -30,6 +30,7 @@ GMT8: Final = timezone(timedelta(hours=8))
 
 _SESSION = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 _BLOCK = re.compile(r"^[a-z_]{1,32}$")
+_AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,10})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
 _TEXT_FIELDS: Final = (
     "txn_ref",
@@ -79,13 +80,10 @@ def _gmt8_date(value: Any) -> str:
 
 
 def _amount(value: Any) -> int | float:
-    """Parse a non-negative decimal number (a whole one as an int)."""
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise vol.Invalid("invalid number") from None
-    if not amount.is_finite() or amount < 0:
+    """Parse a plain non-negative decimal number (a whole one as an int)."""
+    if not isinstance(value, str) or not _AMOUNT.match(value):
         raise vol.Invalid("invalid number")
+    amount = Decimal(value)
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 

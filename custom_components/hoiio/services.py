@@ -47,6 +47,7 @@ class ActionSchema(vol.Schema):
     def __call__(self, data: Any) -> Any:
         """Validate, turning voluptuous errors into translated errors."""
         try:
+            _check_encodable(data)
             return super().__call__(data)  # type: ignore[no-untyped-call]
         except vol.Invalid as err:
             raise self._translated(err) from err
@@ -69,6 +70,18 @@ class ActionSchema(vol.Schema):
         )
 
 
+def _check_encodable(data: Any) -> None:
+    """Refuse text that cannot travel as UTF-8 (lone surrogates)."""
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        if isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise vol.Invalid("not valid text", path=[key]) from None
+
+
 def _positive_int(value: Any) -> int:
     """Accept a whole number of 1 or more (text or number)."""
     return _int_in_range(value, 1, 86400)
@@ -83,7 +96,7 @@ def _int_in_range(value: Any, low: int, high: int) -> int:
         raise vol.Invalid("expected a whole number")
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise vol.Invalid("expected a whole number") from None
     if not number.is_integer() or not low <= number <= high:
         raise vol.Invalid(f"expected a whole number from {low} to {high}")
@@ -100,9 +113,7 @@ _NOTIFY: Fields = {
     vol.Optional("tag"): val.tag,
     vol.Optional(ATTR_NOTIFY_URL): val.http_url,
     vol.Optional(ATTR_WAIT, default=False): cv.boolean,
-    vol.Optional(ATTR_WAIT_TIMEOUT, default=DEFAULT_WAIT_TIMEOUT): vol.All(
-        vol.Coerce(float), vol.Range(min=1, max=86400)
-    ),
+    vol.Optional(ATTR_WAIT_TIMEOUT, default=DEFAULT_WAIT_TIMEOUT): _positive_int,
 }
 
 

@@ -57,7 +57,7 @@ class NotificationWebhook:
             self._warn_once("malformed", "Rejected a notification: %s", err.reason)
             return web.Response(status=err.status, text=err.reason)
         status, text = await self.async_handle_fields(fields, token)
-        return web.Response(status=status, text=text)
+        return web.Response(status=status, text=text or None)
 
     async def async_handle_fields(
         self, fields: dict[str, str], token: str | None
