@@ -1,0 +1,71 @@
+"""Run every benchmark, each in a fresh interpreter, and print every figure.
+
+Usage: /tmp/venv313/bin/python benchmarks/run_all.py [--quick]
+
+Each benchmark prints its own table (value, target, PASS/MISS); at the end this
+script lists the figures that missed their target and how long everything took.
+Exits 1 if a benchmark failed to run, 0 otherwise (a MISS is a finding, not a
+failure of the run).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+import subprocess
+import sys
+import time
+from typing import Final
+
+HERE: Final = Path(__file__).resolve().parent
+BENCHMARKS: Final = (
+    ("bench_webhook.py", ("--calls", "100", "--rounds", "3")),
+    ("bench_actions.py", ("--iterations", "60")),
+    ("bench_memory.py", ("--sessions", "1000")),
+    ("bench_startup.py", ("--imports", "3", "--setups", "5")),
+)
+
+
+def run_one(script: str, quick_args: tuple[str, ...], *, quick: bool) -> list[str]:
+    """Run one benchmark, echo its output and return its MISS lines."""
+    print(f"\n######## {script}", flush=True)
+    started = time.perf_counter()
+    command = [sys.executable, str(HERE / script), *(quick_args if quick else ())]
+    result = subprocess.run(  # noqa: S603
+        command, cwd=HERE, capture_output=True, text=True, check=False
+    )
+    print(result.stdout, end="", flush=True)
+    if result.returncode != 0:
+        print(result.stderr, file=sys.stderr)
+        raise RuntimeError(f"{script} exited with {result.returncode}")
+    print(f"({script} took {time.perf_counter() - started:.1f} s)", flush=True)
+    return [
+        f"{script}: {line.strip()}"
+        for line in result.stdout.splitlines()
+        if line.rstrip().endswith("MISS")
+    ]
+
+
+def main() -> None:
+    """Run the benchmarks in turn."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer iterations (smoke test)"
+    )
+    args = parser.parse_args()
+    started = time.perf_counter()
+    missed: list[str] = []
+    try:
+        for script, quick_args in BENCHMARKS:
+            missed += run_one(script, quick_args, quick=args.quick)
+    except RuntimeError as err:
+        print(f"\nFAILED: {err}", file=sys.stderr)
+        sys.exit(1)
+    print(f"\n######## all benchmarks took {time.perf_counter() - started:.1f} s")
+    print("targets missed:" if missed else "every target met")
+    for line in missed:
+        print(f"  {line}")
+
+
+if __name__ == "__main__":
+    main()
