@@ -130,3 +130,27 @@ async def test_refused_balance_starts_reauth(
     await hass.async_block_till_done(wait_background_tasks=True)
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_cloudhook_removal_without_cloud(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, cloud: ModuleType
+) -> None:
+    """Removal works when Cloud is gone or cannot delete the cloudhook."""
+    entry = setup_integration
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    cloud.async_delete_cloudhook.side_effect = cloud.CloudNotAvailable
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    cloud.async_delete_cloudhook.assert_awaited_once()
+
+
+async def test_cloudhook_kept_when_cloud_is_inactive(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, cloud: ModuleType
+) -> None:
+    """Without an active subscription nothing is asked of Cloud on removal."""
+    entry = setup_integration
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    cloud.async_active_subscription.return_value = False
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    cloud.async_delete_cloudhook.assert_not_awaited()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from types import ModuleType
 from typing import Any
 
 from homeassistant.core import Event, HomeAssistant
@@ -13,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.hoiio.const import DOMAIN
 from hoiio_simulator import Fault, HoiioSimulator
 
-from .const import CALLER, HOIIO_NUMBER, MOBILE, WEBHOOK_ID
+from .const import CALLER, CLOUDHOOK, HOIIO_NUMBER, MOBILE, WEBHOOK_ID
 
 
 async def act(
@@ -583,3 +584,21 @@ async def test_no_webhook_url(
     with pytest.raises(HomeAssistantError) as err:
         await act(hass, setup_integration, "play", session=session, msg="Hi")
     assert err.value.translation_key == "no_webhook_url"
+
+
+async def test_cloudhook_notify_url_counts_as_own(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    cloud: ModuleType,
+) -> None:
+    """The Cloud URL of the webhook is ours: it gets a token and allows waiting."""
+    assert await hass.config_entries.async_reload(setup_integration.entry_id)
+    await hass.async_block_till_done()
+    await act(
+        hass, setup_integration, "play", session=session, msg="Hi", notify_url=CLOUDHOOK
+    )
+    assert last_request(simulator, "ivr/middle/play")["notify_url"].startswith(
+        f"{CLOUDHOOK}?ha_ref="
+    )
