@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any, Final
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from aiohttp import web
 from homeassistant.core import HomeAssistant
@@ -131,29 +131,42 @@ async def _async_read_fields(request: web.Request) -> tuple[dict[str, str], str 
 
 async def _async_read_body(request: web.Request) -> bytes:
     """Read the body, refusing it as soon as it passes the size limit."""
-    too_large = RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
-    if request.content_length is not None:
-        if request.content_length > MAX_BODY_BYTES:
-            raise too_large
+    length = request.content_length
+    if length is not None and length <= MAX_BODY_BYTES:
         return await request.read()
     body = bytearray()
-    async for chunk in request.content.iter_chunked(8192):
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise too_large
-    return bytes(body)
+    if length is None:
+        async for chunk in request.content.iter_chunked(8192):
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                break
+        else:
+            return bytes(body)
+    raise RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
 
 
 def _parse_form(text: str) -> dict[str, str]:
     """Decode form fields strictly; a key given twice must keep one value."""
-    try:
-        pairs = parse_qsl(
-            text, keep_blank_values=True, encoding="utf-8", errors="strict"
-        )
-    except (UnicodeDecodeError, ValueError):
-        raise RejectedError(HTTPStatus.BAD_REQUEST, "not UTF-8 form data") from None
     fields: dict[str, str] = {}
-    for key, value in pairs:
-        if fields.setdefault(key, value) != value:
-            raise RejectedError(HTTPStatus.BAD_REQUEST, f"conflicting values of {key}")
+    if not text:
+        return fields
+    try:
+        for pair in text.split("&"):
+            if not pair:
+                continue
+            raw_key, _, raw_value = pair.partition("=")
+            key, value = _unquote(raw_key), _unquote(raw_value)
+            if fields.setdefault(key, value) != value:
+                raise RejectedError(
+                    HTTPStatus.BAD_REQUEST, f"conflicting values of {key}"
+                )
+    except UnicodeDecodeError:
+        raise RejectedError(HTTPStatus.BAD_REQUEST, "not UTF-8 form data") from None
     return fields
+
+
+def _unquote(text: str) -> str:
+    """Decode one form-encoded part (`+` and %-escapes), strictly as UTF-8."""
+    if "%" not in text and "+" not in text:
+        return text
+    return unquote_to_bytes(text.replace("+", " ")).decode("utf-8")
