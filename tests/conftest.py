@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.hoiio.const import CONF_API_URL, CONF_APP_ID, DOMAIN, EVENT_HOIIO
 from hoiio_simulator import HoiioSimulator, SimulatorConfig
 
-from .const import ACCESS_TOKEN, APP_ID, CLOUDHOOK, HOIIO_NUMBER, WEBHOOK_ID
+from .const import ACCESS_TOKEN, APP_ID, CALLER, CLOUDHOOK, HOIIO_NUMBER, WEBHOOK_ID
 from .helpers import NotifySink, SinkPost
 
 
@@ -142,3 +142,13 @@ def cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setattr(components, "cloud", module, raising=False)
     hass.config.components.add("cloud")
     return module
+
+
+@pytest.fixture
+async def session(
+    hass: HomeAssistant, simulator: HoiioSimulator, setup_integration: MockConfigEntry
+) -> str:
+    """Ring the demo number and return the call's session."""
+    call_session = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
+    await hass.async_block_till_done()
+    return call_session

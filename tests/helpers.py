@@ -1,4 +1,4 @@
-"""Helpers for talking to the simulator without the integration's client."""
+"""Helpers of the tests: actions through Home Assistant, raw simulator requests."""
 
 from __future__ import annotations
 
@@ -6,15 +6,23 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.hoiio.const import DOMAIN
 
 if TYPE_CHECKING:
     from hoiio_simulator import HoiioSimulator
 
-CALLER = "+6591234567"
-HOIIO_NUMBER = "+6531580000"
-TRANSFER_DEST = "+6598765432"
-DEMO_APP = "demo_app"
-DEMO_TOKEN = "demo_token"
+from .const import (
+    ACCESS_TOKEN as DEMO_TOKEN,
+    APP_ID as DEMO_APP,
+    CALLER,
+    HOIIO_NUMBER,
+    MOBILE as TRANSFER_DEST,
+)
+
+__all__ = ["CALLER", "DEMO_APP", "DEMO_TOKEN", "HOIIO_NUMBER", "TRANSFER_DEST"]
 
 
 @dataclass
@@ -64,3 +72,23 @@ async def api(
 async def incoming(simulator: HoiioSimulator, notify_url: str) -> str:
     """Ring the demo Hoiio number and return the new session."""
     return await simulator.incoming_call(CALLER, HOIIO_NUMBER, notify_url=notify_url)
+
+
+async def act(
+    hass: HomeAssistant, entry: MockConfigEntry, action: str, **data: Any
+) -> dict[str, Any]:
+    """Call a hoiio action of the entry and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        action,
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+def last_request(simulator: HoiioSimulator, path: str) -> dict[str, str]:
+    """Return the parameters of the last request to an API path."""
+    return [r for r in simulator.requests if r.path == path][-1].params

@@ -23,7 +23,7 @@ from custom_components.hoiio.webhook import NotificationWebhook
 from hoiio_simulator import Fault, HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER, WEBHOOK_ID
-from .test_services import act
+from .helpers import act
 
 CURRENT = "sensor.demo_account_current_call"
 ONGOING = "sensor.demo_account_ongoing_calls"
@@ -33,16 +33,6 @@ async def post_form(url: str, data: dict[str, str]) -> int:
     """Post a form to a URL and return the HTTP status."""
     async with aiohttp.ClientSession() as session, session.post(url, data=data) as resp:
         return resp.status
-
-
-@pytest.fixture
-async def session(
-    hass: HomeAssistant, simulator: HoiioSimulator, setup_integration: MockConfigEntry
-) -> str:
-    """Place an incoming call and return its session."""
-    call_session = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
-    await hass.async_block_till_done()
-    return call_session
 
 
 async def test_restart_keeps_the_call(

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from hoiio_simulator import HoiioSimulator
 
 from .const import ACCESS_TOKEN, CALLER, HOIIO_NUMBER, MOBILE, WEBHOOK_ID
-from .test_services import act
+from .helpers import act
 
 
 async def test_diagnostics_redact_secrets_and_numbers(

@@ -34,8 +34,8 @@ from custom_components.hoiio.const import BALANCE_SCAN_INTERVAL, DOMAIN
 from custom_components.hoiio.errors import ha_error
 from hoiio_simulator import Fault, HoiioSimulator
 
-from .const import ACCESS_TOKEN, APP_ID, CALLER, HOIIO_NUMBER, MOBILE, WEBHOOK_ID
-from .test_services import act
+from .const import ACCESS_TOKEN, APP_ID, MOBILE, WEBHOOK_ID
+from .helpers import act
 
 EXCEPTION_KEYS = frozenset(
     json.loads(
@@ -52,16 +52,6 @@ BALANCE = "sensor.demo_account_balance"
 ONGOING = "sensor.demo_account_ongoing_calls"
 TRANSFER = "ivr/end/transfer"
 PLAY = "ivr/middle/play"
-
-
-@pytest.fixture
-async def session(
-    hass: HomeAssistant, simulator: HoiioSimulator, setup_integration: MockConfigEntry
-) -> str:
-    """Ring the demo number and return the call's session."""
-    call_session = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
-    await hass.async_block_till_done()
-    return call_session
 
 
 @pytest.fixture

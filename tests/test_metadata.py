@@ -669,7 +669,11 @@ def test_quality_scale_lists_every_rule_honestly() -> None:
     rules: dict[str, Any] = loaded["rules"]
     core_rules = _core_quality_scale_rules()
     assert len(core_rules) >= 50
-    assert set(rules) == core_rules, set(rules) ^ core_rules
+    # Rules that newer releases than the pinned one added; listed so the file
+    # stays complete on the current release too.
+    newer_rules = {"docs-conditions", "docs-triggers"}
+    assert core_rules <= set(rules), core_rules - set(rules)
+    assert set(rules) - core_rules <= newer_rules, set(rules) - core_rules
     for rule, value in rules.items():
         status = value if isinstance(value, str) else value["status"]
         assert status in {"done", "todo", "exempt"}, rule

@@ -17,7 +17,7 @@ from custom_components.hoiio.const import BALANCE_SCAN_INTERVAL
 from hoiio_simulator import Fault, HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER, MOBILE
-from .test_services import act
+from .helpers import act
 
 BALANCE = "sensor.demo_account_balance"
 CURRENT = "sensor.demo_account_current_call"

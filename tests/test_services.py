@@ -14,37 +14,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.hoiio.const import DOMAIN
 from hoiio_simulator import Fault, HoiioSimulator
 
-from .const import CALLER, CLOUDHOOK, HOIIO_NUMBER, MOBILE, WEBHOOK_ID
-
-
-async def act(
-    hass: HomeAssistant, entry: MockConfigEntry, action: str, **data: Any
-) -> dict[str, Any]:
-    """Call a hoiio action of the entry and return its response."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        action,
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=True,
-    )
-    assert isinstance(response, dict)
-    return response
-
-
-@pytest.fixture
-async def session(
-    hass: HomeAssistant, simulator: HoiioSimulator, setup_integration: MockConfigEntry
-) -> str:
-    """Place an incoming call and return its session."""
-    call_session = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
-    await hass.async_block_till_done()
-    return call_session
-
-
-def last_request(simulator: HoiioSimulator, path: str) -> dict[str, str]:
-    """Return the parameters of the last request to an API path."""
-    return [r for r in simulator.requests if r.path == path][-1].params
+from .const import CLOUDHOOK, MOBILE, WEBHOOK_ID
+from .helpers import act, last_request
 
 
 async def test_transfer_with_every_parameter(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -303,23 +304,39 @@ async def _async_run(call: ServiceCall, action: BlockAction) -> ServiceResponse:
     wait = bool(call.data.get(ATTR_WAIT))
     base_url = _notify_base_url(call, entry, action, wait)
     try:
-        async with data.tracker.async_block(
-            session or None,
-            action.block,
-            notify=base_url is not None,
-            wait=wait,
-            force=bool(params.get(ATTR_FORCE)),
-            target=call.data.get(ATTR_DEST),
-        ) as ticket:
-            if action.notifies:
-                user_url = call.data.get(ATTR_NOTIFY_URL)
-                params[ATTR_NOTIFY_URL] = (
-                    with_token(base_url, ticket.token)
-                    if base_url is not None and ticket.token is not None
-                    else user_url
-                )
-            result = await action.send(data.client, session, params)
-            ticket.result = result
+        with _tracker_errors(session):
+            async with data.tracker.async_block(
+                session or None,
+                action.block,
+                notify=base_url is not None,
+                wait=wait,
+                force=bool(params.get(ATTR_FORCE)),
+                target=call.data.get(ATTR_DEST),
+            ) as ticket:
+                if action.notifies:
+                    user_url = call.data.get(ATTR_NOTIFY_URL)
+                    params[ATTR_NOTIFY_URL] = (
+                        with_token(base_url, ticket.token)
+                        if base_url is not None and ticket.token is not None
+                        else user_url
+                    )
+                result = await action.send(data.client, session, params)
+                ticket.result = result
+    except HoiioError as err:
+        if is_auth_failure(err):
+            entry.async_start_reauth(call.hass)
+        raise ha_error(err, session) from err
+    response: dict[str, Any] = dict(result.raw)
+    if wait:
+        response = {**await _async_outcome(ticket, call, session), **response}
+    return response
+
+
+@contextmanager
+def _tracker_errors(session: str) -> Iterator[None]:
+    """Turn the call tracker's refusals into translated errors."""
+    try:
+        yield
     except CallStateError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -330,14 +347,6 @@ async def _async_run(call: ServiceCall, action: BlockAction) -> ServiceResponse:
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="entry_unloaded"
         ) from err
-    except HoiioError as err:
-        if is_auth_failure(err):
-            entry.async_start_reauth(call.hass)
-        raise ha_error(err, session) from err
-    response: dict[str, Any] = dict(result.raw)
-    if wait:
-        response = {**await _async_outcome(ticket, call, session), **response}
-    return response
 
 
 def _notify_base_url(
@@ -367,22 +376,13 @@ async def _async_outcome(
 ) -> dict[str, Any]:
     timeout = float(call.data[ATTR_WAIT_TIMEOUT])
     try:
-        notification = await ticket.async_wait(timeout)
+        with _tracker_errors(session):
+            notification = await ticket.async_wait(timeout)
     except TimeoutError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="wait_timeout",
             translation_placeholders={"timeout": f"{timeout:g}"},
-        ) from err
-    except CallStateError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key=err.translation_key,
-            translation_placeholders={"session": session},
-        ) from err
-    except TrackerClosedError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="entry_unloaded"
         ) from err
     outcome: dict[str, Any] = notification.as_event_data()
     return outcome
