@@ -15,7 +15,7 @@ from custom_components.hoiio.const import DOMAIN
 from hoiio_simulator import Fault, HoiioSimulator
 
 from .const import CLOUDHOOK, MOBILE, WEBHOOK_ID
-from .helpers import act, last_request
+from .helpers import NotifySink, act, last_request
 
 
 async def test_transfer_with_every_parameter(
@@ -292,20 +292,20 @@ async def test_foreign_notify_url_is_sent_as_given(
     simulator: HoiioSimulator,
     setup_integration: MockConfigEntry,
     session: str,
+    notify_sink: NotifySink,
+    hoiio_events: list[Event],
 ) -> None:
-    """A user's own notify URL goes out unchanged, without our token."""
+    """A user's own notify URL goes out unchanged and gets the notification."""
+    url = f"{notify_sink.url}/mine?ref=1"
     await act(
-        hass,
-        setup_integration,
-        "play",
-        session=session,
-        msg="Hi",
-        notify_url="http://127.0.0.2:9/x",
+        hass, setup_integration, "play", session=session, msg="Hi", notify_url=url
     )
-    assert (
-        last_request(simulator, "ivr/middle/play")["notify_url"]
-        == "http://127.0.0.2:9/x"
-    )
+    assert last_request(simulator, "ivr/middle/play")["notify_url"] == url
+    await simulator.settle()
+    await hass.async_block_till_done()
+    assert notify_sink.blocks() == ["play"]
+    assert notify_sink.posts[0].query == {"ref": "1"}
+    assert hoiio_events == []
 
 
 TRANSFER_STATUSES = [
