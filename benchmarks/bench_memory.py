@@ -26,7 +26,7 @@ from harness import (
     Instance,
     Table,
     Target,
-    run,
+    run_benchmark,
     running_instance,
 )
 
@@ -168,7 +168,6 @@ async def main_async(args: argparse.Namespace) -> Table:
     table.add("tracker ongoing/ended/pending after", float(sum(size_after)), digits=0)
     table.add("tracker JSON before", json_before / 1024, "KiB", digits=1)
     table.add("tracker JSON after", json_after / 1024, "KiB", digits=1)
-    table.print()
     print(f"tracker.size before {size_before}, after {size_after}")
     print("largest tracemalloc growth by line (2nd pass):")
     for stat in snapshot_after.compare_to(snapshot_before, "lineno")[:5]:
@@ -187,12 +186,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     """Run the benchmark and print its table."""
-    args = parse_args()
-
-    async def go() -> None:
-        await main_async(args)
-
-    run(go)
+    run_benchmark(main_async, parse_args())
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from harness import (
     Target,
     median,
     new_entry,
-    run,
+    run_benchmark,
     running_instance,
 )
 from homeassistant.config_entries import ConfigEntryState
@@ -181,7 +181,6 @@ async def main_async(args: argparse.Namespace) -> Table:
         "ms",
         target=Target("<", MAX_TOTAL_MS),
     )
-    table.print()
     print(f"\npreloaded before timing: {', '.join(PRELOADED)}")
     print("imports that dominate the integration's import (-X importtime, self):")
     for line in dominant_imports(args.top):
@@ -203,12 +202,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     """Run the benchmark and print its table."""
-    args = parse_args()
-
-    async def go() -> None:
-        await main_async(args)
-
-    run(go)
+    run_benchmark(main_async, parse_args())
 
 
 if __name__ == "__main__":

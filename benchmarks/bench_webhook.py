@@ -31,7 +31,7 @@ from harness import (
     Target,
     median,
     percentile,
-    run,
+    run_benchmark,
     running_instance,
 )
 
@@ -217,12 +217,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     """Run the benchmark and print its table."""
-    args = parse_args()
-
-    async def go() -> None:
-        (await main_async(args)).print()
-
-    run(go)
+    run_benchmark(main_async, parse_args())
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ small statistics and table helpers every benchmark prints with.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
@@ -191,6 +192,18 @@ async def running_instance(*, with_entry: bool = True) -> AsyncIterator[Instance
         finally:
             await simulator.stop()
             await hass.async_stop()
+
+
+def run_benchmark(
+    main_async: Callable[[argparse.Namespace], Awaitable[Table]],
+    args: argparse.Namespace,
+) -> None:
+    """Run a benchmark and print the table it returns."""
+
+    async def main() -> None:
+        (await main_async(args)).print()
+
+    run(main)
 
 
 def run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
