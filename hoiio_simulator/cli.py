@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--dial-delay", type=float, default=0.5)
     serve.add_argument("--transfer-duration", type=float, default=2.0)
     serve.add_argument("--no-rate-limits", action="store_true")
+    serve.add_argument(
+        "--notify-in-query", action="store_true",
+        help="send notification fields in the query string instead of the body",
+    )  # fmt: skip
 
     def client(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
@@ -94,6 +98,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         dial_delay=args.dial_delay,
         transfer_duration=args.transfer_duration,
         number_notify_urls=dict(args.number),
+        notify_in_query=args.notify_in_query,
     )
     if args.account:
         config.accounts = list(args.account)

@@ -44,6 +44,8 @@ class SimulatorConfig:
     dial_outcome: str = "answered"
     gather_digits: str = "1"
     notify_timeout: float = 5.0
+    # Notification fields in the notify URL's query string instead of the body.
+    notify_in_query: bool = False
     number_notify_urls: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -96,6 +96,13 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
         )
         return {"ok": True}
 
+    async def notify_in_query(form: Form) -> dict[str, Any]:
+        enabled = _field(form, "enabled").lower()
+        if enabled not in ("true", "false"):
+            raise ValueError("enabled must be true or false")
+        sim.set_notify_in_query(enabled == "true")
+        return {"ok": True}
+
     async def complete_block(form: Form) -> dict[str, Any]:
         await sim.complete_block(_field(form, "session"))
         return {"ok": True}
@@ -119,6 +126,7 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
         web.post("/_simulator/transfer_outcome", _post(transfer_outcome)),
         web.post("/_simulator/dial_outcome", _post(dial_outcome)),
         web.post("/_simulator/gather_digits", _post(gather_digits)),
+        web.post("/_simulator/notify_in_query", _post(notify_in_query)),
         web.post("/_simulator/complete_block", _post(complete_block)),
         web.post("/_simulator/hangup", _post(hangup)),
         web.post("/_simulator/faults", _post(add_fault)),

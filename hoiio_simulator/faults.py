@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 API_FAULTS: Final = frozenset(
@@ -54,8 +54,8 @@ class FaultBook:
         self.faults: list[Fault] = []
 
     def add(self, fault: Fault) -> None:
-        """Put a fault in force."""
-        self.faults.append(fault)
+        """Put a copy of a fault in force (its count goes down as it is used)."""
+        self.faults.append(replace(fault))
 
     def clear(self) -> None:
         """Remove every fault."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import ipaddress
 import socket
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -14,6 +15,7 @@ from yarl import URL
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from .config import SimulatorConfig
     from .faults import FaultBook
 
 LOCALHOST = "localhost"
@@ -78,14 +80,26 @@ def is_local_host(host: str | None) -> bool:
     return True
 
 
+def with_query_fields(url: str, fields: Mapping[str, str]) -> str:
+    """Return the URL with form-encoded fields appended to its query string."""
+    if "?" not in url:
+        joiner = "?"
+    elif url.endswith(("?", "&")):
+        joiner = ""
+    else:
+        joiner = "&"
+    return url + joiner + urlencode(fields)
+
+
 class Notifier:
     """Post notifications and remember every attempt."""
 
-    def __init__(self, faults: FaultBook, timeout: float) -> None:
-        """Apply the given notification faults and delivery timeout."""
+    def __init__(self, faults: FaultBook, config: SimulatorConfig) -> None:
+        """Apply the given notification faults, timeout and encoding."""
         self.notifications: list[Notification] = []
         self._faults = faults
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._config = config
+        self._timeout = aiohttp.ClientTimeout(total=config.notify_timeout)
         self._client: aiohttp.ClientSession | None = None
 
     async def post(self, url: str, data: Mapping[str, str]) -> None:
@@ -114,9 +128,16 @@ class Notifier:
             )
         if self._client is None:
             self._client = loopback_session()
+        target: str | URL = url
+        body: dict[str, str] | None = data
+        if self._config.notify_in_query:
+            # As the vendor page words it: the fields in the query string,
+            # after the notify URL's own parameters.
+            target = URL(with_query_fields(url, data), encoded=True)
+            body = None
         try:
             async with self._client.post(
-                url, data=data, timeout=self._timeout
+                target, data=body, timeout=self._timeout
             ) as response:
                 await response.read()
         except TimeoutError:

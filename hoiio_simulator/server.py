@@ -43,7 +43,7 @@ class HoiioSimulator:
         self._faults = FaultBook()
         self._tasks = TaskTracker()
         self._closing = asyncio.Event()
-        self._notifier = Notifier(self._faults, self.config.notify_timeout)
+        self._notifier = Notifier(self._faults, self.config)
         self._engine = CallEngine(
             self.config,
             self.accounts,
@@ -149,24 +149,19 @@ class HoiioSimulator:
             None,
         ) or next(iter(self.accounts.values()))
         try:
-            session = self._engine.open_session(
+            answer = self._engine.ring(
                 CallSession(
                     "", account.app_id, from_number=from_number, to_number=to_number
                 )
             )
         except ApiError as err:
             raise ValueError(f"{account.app_id}: {err.status}") from None
-        await self._notifier.post(
-            url,
-            {
-                "ivr_block": "answer",
-                "session": session.id,
-                "from": from_number,
-                "to": to_number,
-                "call_state": "ongoing",
-            },
-        )
-        return session.id
+        await self._notifier.post(url, answer)
+        return answer["session"]
+
+    def set_notify_in_query(self, enabled: bool) -> None:
+        """Send later notification fields in the query string (or in the body)."""
+        self.config.notify_in_query = enabled
 
     def set_transfer_outcome(self, outcome: str, *, session: str | None = None) -> None:
         """Set how later transfers end, for one session or for all."""

@@ -29,6 +29,7 @@ HOLD: Final = "ivr/middle/hold"
 UNHOLD: Final = "ivr/middle/unhold"
 HANGUP: Final = "ivr/end/hangup"
 MONITOR: Final = "ivr/middle/monitor"
+RINGING: Final = "ringing"
 ONGOING: Final = "ongoing"
 ENDED: Final = "ended"
 ANSWERED: Final = "answered"
@@ -145,13 +146,26 @@ class CallEngine:
         ongoing = sum(
             1
             for other in self.sessions.values()
-            if other.app_id == session.app_id and other.state == ONGOING
+            if other.app_id == session.app_id and other.state != ENDED
         )
         if ongoing >= self._config.max_concurrent_calls:
             raise ApiError("error_concurrent_call_limit_reached")
         session.id = f"S{next(self._session_ids)}"
         self.sessions[session.id] = session
         return session
+
+    def ring(self, session: CallSession) -> dict[str, str]:
+        """Open an incoming call, ringing, and return its answer notification."""
+        session.state = RINGING
+        self.open_session(session)
+        return {
+            "ivr_block": "answer",
+            "session": session.id,
+            "txn_ref": self._txn_ref(),
+            **session.party(),
+            "tag": "",
+            "call_state": RINGING,
+        }
 
     def lookup(self, session_id: str) -> CallSession:
         """Return a session by id or raise ValueError."""
@@ -167,6 +181,9 @@ class CallEngine:
         if path == DIAL:
             return self._dial(account, params)
         session = self._ready_session(path, account, params)
+        if session.state == RINGING:
+            # The first block accepted for a ringing call answers it.
+            session.state = ONGOING
         if path == HANGUP and "force" in params:
             return self._force_hangup(session, params)
         if path == HOLD:
@@ -360,8 +377,7 @@ class CallEngine:
             **session.party(),
             **running.fields,
         }
-        if running.tag is not None:
-            data["tag"] = running.tag
+        data["tag"] = running.tag or ""
         data["call_state"] = ENDED if ended else ONGOING
         if ended:
             data.update(self._end(session, running.extra_rate))
@@ -394,11 +410,10 @@ class CallEngine:
                 "txn_ref": monitor.txn_ref,
                 **session.party(),
                 "record_url": monitor.record_url,
+                "tag": monitor.tag or "",
                 "call_state": ENDED,
                 **cost,
             }
-            if monitor.tag is not None:
-                data["tag"] = monitor.tag
             self._tasks.spawn(self._notifier.post(monitor.notify_url, data))
         return cost
 

@@ -166,7 +166,7 @@ async def test_middle_blocks_with_every_parameter(
         "answer", "play", "gather", "record", "monitor", "unhold", "hangup", "monitor"
     ]  # fmt: skip
     tags = [post.form.get("tag") for post in notify_sink.posts]
-    assert tags == [None, "p", "g", "r", "m", "u", "h", "m"]
+    assert tags == ["", "p", "g", "r", "m", "u", "h", "m"]
 
 
 async def test_forced_hangup(ctx: Ctx, notify_sink: NotifySink) -> None:

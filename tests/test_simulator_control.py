@@ -107,7 +107,7 @@ async def test_listing_routes(
         {
             "session": session,
             "app_id": "demo_app",
-            "state": "ongoing",
+            "state": "ringing",
             "on_hold": False,
             "block": None,
             "from": CALLER,
@@ -222,6 +222,34 @@ async def test_fault_routes(simulator: HoiioSimulator) -> None:
     assert simulator.faults == []
 
 
+async def test_notify_in_query_route(
+    simulator: HoiioSimulator, notify_sink: NotifySink
+) -> None:
+    """The route switches where notification fields go, both ways."""
+    assert await control(simulator, "POST", "notify_in_query", enabled="true") == (
+        200,
+        {"ok": True},
+    )
+    session = await incoming(simulator, notify_sink.url)
+    assert (notify_sink.posts[-1].query["session"], notify_sink.posts[-1].form) == (
+        session,
+        {},
+    )
+    assert (await control(simulator, "POST", "notify_in_query", enabled="False"))[
+        0
+    ] == 200
+    session = await incoming(simulator, notify_sink.url)
+    assert (notify_sink.posts[-1].query, notify_sink.posts[-1].form["session"]) == (
+        {},
+        session,
+    )
+    for bad in ({"enabled": "yes"}, {}):
+        status, answer = await control(simulator, "POST", "notify_in_query", **bad)
+        assert status == 400
+        assert "enabled" in answer["error"]
+    assert not simulator.config.notify_in_query
+
+
 def test_parse_account_and_number() -> None:
     account = parse_account("app:token:My Shop")
     assert (account.app_id, account.access_token, account.name) == (
@@ -254,6 +282,7 @@ def test_serve_options() -> None:
             "--dial-delay", "0.2",
             "--transfer-duration", "3",
             "--no-rate-limits",
+            "--notify-in-query",
         ]
     )  # fmt: skip
     config = config_from_args(args)
@@ -265,7 +294,9 @@ def test_serve_options() -> None:
         3.0,
     )
     assert config.rate_limits == {}
+    assert config.notify_in_query
     defaults = config_from_args(build_parser().parse_args(["serve"]))
+    assert not defaults.notify_in_query
     assert args.port == 0
     assert build_parser().parse_args(["serve"]).port == 8950
     assert [account.app_id for account in defaults.accounts] == ["demo_app"]

@@ -26,19 +26,71 @@ ENDED_FIELDS = {"date", "duration", "currency", "rate", "debit"}
 async def test_answer_notification(
     simulator: HoiioSimulator, notify_sink: NotifySink
 ) -> None:
+    """A new call rings: its answer notification has a txn_ref and an empty tag."""
     session = await incoming(simulator, notify_sink.url + "/calls?entry=7")
     post = notify_sink.posts[0]
     assert post.path == "/calls"
     assert post.query == {"entry": "7"}
+    txn_ref = post.form.pop("txn_ref")
+    assert txn_ref.startswith("AA-S-")
     assert post.form == {
         "ivr_block": "answer",
         "session": session,
         "from": CALLER,
         "to": HOIIO_NUMBER,
-        "call_state": "ongoing",
+        "tag": "",
+        "call_state": "ringing",
     }
     assert simulator.notifications[0].http_status == 200
     assert simulator.notifications[0].delivered
+    assert simulator.sessions[session].state == "ringing"
+
+
+async def test_first_block_answers_a_ringing_call(
+    simulator: HoiioSimulator, notify_sink: NotifySink
+) -> None:
+    """The call rings until a block is accepted; a refused block changes nothing."""
+    session = await incoming(simulator, notify_sink.url)
+    refused = await api(simulator, "ivr/middle/unhold", session=session)
+    assert refused["status"] == "error_session_not_on_hold"
+    assert simulator.sessions[session].state == "ringing"
+    await api(simulator, "ivr/middle/hold", session=session)
+    assert simulator.sessions[session].state == "ongoing"
+
+
+async def test_ringing_calls_count_against_the_limit(
+    simulator: HoiioSimulator, notify_sink: NotifySink
+) -> None:
+    """Calls that only ring count among the account's concurrent calls."""
+    for _ in range(simulator.config.max_concurrent_calls):
+        await incoming(simulator, notify_sink.url)
+    with pytest.raises(ValueError, match="error_concurrent_call_limit_reached"):
+        await incoming(simulator, notify_sink.url)
+
+
+async def test_fields_in_the_query_string(
+    simulator: HoiioSimulator, notify_sink: NotifySink
+) -> None:
+    """With notify_in_query the fields follow the notify URL's own query."""
+    simulator.config.notify_in_query = True
+    session = await incoming(simulator, notify_sink.url + "/calls?entry=7&x=a+b")
+    await api(
+        simulator,
+        "ivr/middle/play",
+        session=session,
+        notify_url=notify_sink.url + "/calls?",
+    )
+    await simulator.settle()
+    answer, play = notify_sink.posts
+    assert answer.form == {}
+    assert answer.query.pop("entry") == "7"
+    assert answer.query.pop("x") == "a b"
+    assert answer.query == simulator.notifications[0].data
+    assert answer.query["from"] == CALLER
+    assert answer.query["tag"] == ""
+    assert play.form == {}
+    assert play.query == simulator.notifications[1].data
+    assert play.query["call_state"] == "ongoing"
 
 
 async def test_ongoing_block_fields(
@@ -55,6 +107,7 @@ async def test_ongoing_block_fields(
         "txn_ref": answer["txn_ref"],
         "from": CALLER,
         "to": HOIIO_NUMBER,
+        "tag": "",
         "call_state": "ongoing",
     }
 
@@ -120,6 +173,7 @@ async def test_dialled_call_fields(
         "txn_ref": answer["txn_ref"],
         "dest": TRANSFER_DEST,
         "dial_status": "answered",
+        "tag": "",
         "call_state": "ongoing",
     }
     assert "from" not in hangup
