@@ -101,14 +101,26 @@ def config_entry(simulator: HoiioSimulator) -> MockConfigEntry:
     )
 
 
+@pytest.fixture(params=["body", "query"])
+def notification_fields(request: pytest.FixtureRequest) -> str:
+    """Where the simulator puts notification fields: the body or the query string.
+
+    Every test that lets the simulator notify Home Assistant runs both ways;
+    modules that post to the webhook themselves override this with one value.
+    """
+    return str(request.param)
+
+
 @pytest.fixture
 async def setup_integration(
     hass: HomeAssistant,
     ha_url: str,
     simulator: HoiioSimulator,
     config_entry: MockConfigEntry,
+    notification_fields: str,
 ) -> MockConfigEntry:
     """Set up the entry against the simulator, with incoming calls reporting to it."""
+    simulator.config.notify_in_query = notification_fields == "query"
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()

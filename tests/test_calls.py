@@ -11,6 +11,7 @@ import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -23,7 +24,7 @@ from custom_components.hoiio.webhook import NotificationWebhook
 from hoiio_simulator import Fault, HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER, WEBHOOK_ID
-from .helpers import act
+from .helpers import BODY_ONLY, act
 
 CURRENT = "sensor.demo_account_current_call"
 ONGOING = "sensor.demo_account_ongoing_calls"
@@ -244,6 +245,7 @@ async def test_removing_the_entry_deletes_its_storage(
 BLOCKS = ("play", "gather", "record", "play", "gather", "play", "record", "play")
 
 
+@BODY_ONLY
 async def test_many_notifications_stay_bounded(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,
@@ -403,3 +405,46 @@ async def test_stored_data_of_an_older_minor_version_loads(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     assert config_entry.runtime_data.tracker.size == (0, 0, 0)
+
+
+async def test_ringing_calls_are_stored_and_older_storage_loads(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    simulator: HoiioSimulator,
+    ha_url: str,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A 1.1 file (no ringing status) loads; a ringing call survives a restart."""
+    config_entry.add_to_hass(hass)
+    key = f"{DOMAIN}.{config_entry.entry_id}"
+    now = dt_util.utcnow().timestamp()
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": key,
+        "data": {
+            "calls": [
+                {"session": "S1", "status": "ongoing", "started": now, "updated": now},
+                {"session": "S2", "status": "dialing", "started": now, "updated": now},
+            ],
+            "pending": [],
+            "consumed": [],
+        },
+    }
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    tracker = config_entry.runtime_data.tracker
+    assert [tracker.get(s).status for s in ("S1", "S2")] == ["ongoing", "dialing"]
+    simulator.set_number_notify_url(HOIIO_NUMBER, f"{ha_url}/api/webhook/{WEBHOOK_ID}")
+    session = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    stored = hass_storage[key]
+    assert (stored["version"], stored["minor_version"]) == (1, 2)
+    statuses = {call["session"]: call["status"] for call in stored["data"]["calls"]}
+    assert statuses == {"S1": "ongoing", "S2": "dialing", session: "ringing"}
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(CURRENT).state == "ringing"
+    assert hass.states.get(CURRENT).attributes["session"] == session
+    assert hass.states.get(ONGOING).state == "2"

@@ -619,7 +619,7 @@ async def test_current_call_attributes_match_the_sensor(
     await hass.async_block_till_done()
     state = hass.states.get("sensor.demo_account_current_call")
     assert state is not None
-    assert state.state == "ongoing"
+    assert state.state == "ringing"
     text = strings["entity"][Platform.SENSOR]["current_call"]["state_attributes"]
     shown = set(state.attributes) - {"friendly_name", "icon", "device_class", "options"}
     assert shown == set(text)

@@ -203,6 +203,7 @@ async def test_no_secret_in_logs_or_diagnostics(
     await post({"ivr_block": "play", "session": session}, f"?ha_ref={webhook_id}")
     await post({"ivr_block": "play", "session": session}, "?ha_ref=guessed")
     await post({"ivr_block": "answer", "session": "bad session!"})
+    await post({"ivr_block": "answer", "session": ""})
     await post({"ivr_block": "play", "session": "S-elsewhere", "call_state": "ongoing"})
 
     # A refused token starts a reauth flow; the balance fails and recovers.

@@ -21,6 +21,7 @@ from .helpers import act
 
 BALANCE = "sensor.demo_account_balance"
 CURRENT = "sensor.demo_account_current_call"
+ONGOING = "sensor.demo_account_ongoing_calls"
 
 
 async def test_balance_goes_unavailable_and_comes_back(
@@ -79,10 +80,11 @@ async def test_current_call_follows_hold(
     second = await simulator.incoming_call(MOBILE, HOIIO_NUMBER)
     await hass.async_block_till_done()
     state = hass.states.get(CURRENT)
-    assert state.state == "ongoing"
+    assert state.state == "ringing"
     assert state.attributes["session"] == second
     assert state.attributes["from"] == MOBILE
     assert state.attributes["last_block"] == "answer"
+    assert hass.states.get(ONGOING).state == "2"
     await act(hass, setup_integration, "hold", session=second)
     assert hass.states.get(CURRENT).state == "on_hold"
     await act(hass, setup_integration, "hangup", session=second, force=True)
@@ -90,4 +92,35 @@ async def test_current_call_follows_hold(
     await hass.async_block_till_done()
     state = hass.states.get(CURRENT)
     assert state.attributes["session"] == first
-    assert hass.states.get("sensor.demo_account_ongoing_calls").state == "1"
+    assert state.state == "ringing"
+    assert hass.states.get(ONGOING).state == "1"
+
+
+async def test_ringing_call_is_answered_by_the_first_block(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """Idle, ringing on the answer notification, ongoing once a block is sent."""
+    shown: list[str] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda event: (
+            shown.append(event.data["new_state"].state)
+            if event.data["entity_id"] == CURRENT
+            else None
+        ),
+    )
+    session = await simulator.incoming_call(CALLER, HOIIO_NUMBER)
+    await hass.async_block_till_done()
+    assert hass.states.get(CURRENT).state == "ringing"
+    assert hass.states.get(ONGOING).state == "1"
+    simulator.config.manual_blocks = True
+    await act(hass, setup_integration, "play", session=session, msg="Hello")
+    # The block is still running: sending it was enough to answer the call.
+    assert simulator.sessions[session].state == "ongoing"
+    assert hass.states.get(CURRENT).state == "ongoing"
+    await simulator.complete_block(session)
+    await hass.async_block_till_done()
+    assert shown == ["ringing", "ongoing"]
+    assert hass.states.get(ONGOING).state == "1"

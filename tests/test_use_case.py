@@ -11,6 +11,9 @@ from hoiio_simulator import HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER, MOBILE
 
+ONGOING = "sensor.demo_account_ongoing_calls"
+CURRENT = "sensor.demo_account_current_call"
+
 
 async def test_automation_transfers_incoming_call(
     hass: HomeAssistant,
@@ -18,7 +21,7 @@ async def test_automation_transfers_incoming_call(
     setup_integration: MockConfigEntry,
     hoiio_events: list[Event],
 ) -> None:
-    """Answer notification -> automation -> hoiio.transfer -> transfer notification."""
+    """Ringing answer notification -> automation -> hoiio.transfer -> transfer end."""
     assert await async_setup_component(
         hass,
         automation.DOMAIN,
@@ -41,12 +44,12 @@ async def test_automation_transfers_incoming_call(
             }
         },
     )
-    ongoing: list[str] = []
+    shown: dict[str, list[str]] = {ONGOING: [], CURRENT: []}
     hass.bus.async_listen(
         "state_changed",
         lambda event: (
-            ongoing.append(event.data["new_state"].state)
-            if event.data["entity_id"] == "sensor.demo_account_ongoing_calls"
+            shown[event.data["entity_id"]].append(event.data["new_state"].state)
+            if event.data["entity_id"] in shown
             else None
         ),
     )
@@ -55,6 +58,11 @@ async def test_automation_transfers_incoming_call(
     await simulator.settle()
     await hass.async_block_till_done()
 
+    answer = hoiio_events[0].data
+    assert (answer["ivr_block"], answer["session"]) == ("answer", session)
+    assert answer["call_state"] == "ringing"
+    assert answer["txn_ref"]
+    assert answer["tag"] == ""
     transfer = [e for e in hoiio_events if e.data["ivr_block"] == "transfer"]
     assert len(transfer) == 1
     assert transfer[0].data["session"] == session
@@ -67,4 +75,5 @@ async def test_automation_transfers_incoming_call(
     state = hass.states.get("event.demo_account_call")
     assert state.attributes["event_type"] == "transfer"
     assert state.attributes["transfer_status"] == "answered"
-    assert ongoing == ["1", "0"]
+    assert shown[ONGOING] == ["1", "0"]
+    assert shown[CURRENT] == ["ringing", "ongoing", "idle"]

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import aiohttp
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.hoiio.const import DOMAIN
+from hoiio_simulator import HoiioSimulator
+
 from .const import CALLER, HOIIO_NUMBER, WEBHOOK_ID
+from .helpers import act
 
 EVENT_ENTITY = "event.demo_account_call"
 ONGOING = "sensor.demo_account_ongoing_calls"
+CURRENT = "sensor.demo_account_current_call"
+
+
+@pytest.fixture
+def notification_fields() -> str:
+    """These tests post to the webhook themselves: the simulator's form does not matter."""
+    return "body"
 
 
 @pytest.fixture
@@ -37,9 +52,11 @@ def answer(session: str = "S100", **extra: str) -> dict[str, str]:
     return {
         "ivr_block": "answer",
         "session": session,
+        "txn_ref": "AA-S-1",
         "from": CALLER,
         "to": HOIIO_NUMBER,
-        "call_state": "ongoing",
+        "tag": "",
+        "call_state": "ringing",
         **extra,
     }
 
@@ -64,9 +81,48 @@ async def test_form_notification_fires_event_and_updates_entities(
     assert state.attributes["event_type"] == "answer"
     assert state.attributes["from"] == CALLER
     assert hass.states.get(ONGOING).state == "1"
-    current = hass.states.get("sensor.demo_account_current_call")
-    assert current.state == "ongoing"
+    current = hass.states.get(CURRENT)
+    assert current.state == "ringing"
     assert current.attributes["session"] == "S100"
+
+
+async def test_later_ongoing_notification_answers_a_ringing_call(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+) -> None:
+    """A ringing call is ongoing once a notification says so."""
+    await post(answer())
+    ongoing = {"ivr_block": "play", "session": "S100", "call_state": "ongoing"}
+    assert await post(ongoing) == (200, "")
+    assert hass.states.get(CURRENT).state == "ongoing"
+    assert hass.states.get(ONGOING).state == "1"
+    again = answer(txn_ref="AA-S-2")
+    assert await post(again) == (200, "")
+    assert hoiio_events[-1].data["call_state"] == "ringing"
+    assert hass.states.get(CURRENT).state == "ongoing"
+
+
+@pytest.mark.parametrize("call_state", ["dialing", "Ongoing", "ended ", ""])
+async def test_unknown_call_state_is_kept_and_counts_as_in_progress(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+    call_state: str,
+) -> None:
+    """A call_state the pages do not list is passed on; only `ended` ends a call."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.hoiio")
+    assert await post(answer(call_state=call_state)) == (200, "")
+    play = {"ivr_block": "play", "session": "S100", "call_state": call_state}
+    assert await post(play) == (200, "")
+    assert [e.data["call_state"] for e in hoiio_events] == [call_state, call_state]
+    assert hass.states.get(ONGOING).state == "1"
+    assert hass.states.get(CURRENT).state == "ongoing"
+    assert caplog.text.count("notification field call_state as sent") == 1
+    ended = {**play, "call_state": "ended", "txn_ref": "T9"}
+    assert await post(ended) == (200, "")
+    assert hass.states.get(ONGOING).state == "0"
 
 
 async def test_ended_notification_carries_parsed_cost(
@@ -126,17 +182,9 @@ async def test_unknown_block_is_reported_as_other(
     ("data", "headers", "status"),
     [
         ({"ivr_block": "answer"}, None, 400),
-        ({"session": "S1"}, None, 400),
-        ({**answer(), "call_state": "dialing"}, None, 400),
-        ({**answer(), "date": "25/11/2026"}, None, 400),
-        ({**answer(), "date": "2026-13-45 10:00:00"}, None, 400),
-        ({**answer(), "tag": "t" * 2049}, None, 400),
-        ({**answer(), "debit": "1e2"}, None, 400),
-        ({**answer(), "debit": "lots"}, None, 400),
-        ({**answer(), "duration": "-1"}, None, 400),
-        ({**answer(), "session": "bad session!"}, None, 400),
+        ({**answer(), "session": ""}, None, 400),
         (b"session=S1&ivr_block=answer&from=\xff", None, 400),
-        (b"session=S1&session=S2&ivr_block=answer", None, 400),
+        (b"session=S1&ivr_block=answer&from=%FF", None, 400),
         (
             b'{"session": "S1", "ivr_block": "answer"}',
             {"Content-Type": "application/json"},
@@ -154,7 +202,7 @@ async def test_malformed_notifications_change_nothing(
     headers: dict[str, str] | None,
     status: int,
 ) -> None:
-    """Malformed input answers 4xx, fires nothing and never raises."""
+    """What cannot be a notification answers 4xx, fires nothing and never raises."""
     before = hass.states.get(EVENT_ENTITY).state
     if isinstance(data, bytes) and headers is None:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -165,6 +213,97 @@ async def test_malformed_notifications_change_nothing(
     assert hass.states.get(ONGOING).state == "0"
     assert "Error processing webhook" not in caplog.text
     assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("field", "sent"),
+    [
+        ("date", "25/11/2026"),
+        ("date", "2026-13-45 10:00:00"),
+        ("date", "2026-11-25 18:30:05.1234567"),
+        ("debit", "1e2"),
+        ("debit", "lots"),
+        ("rate", "0.05 SGD"),
+        ("duration", "-1"),
+        ("duration", "1:30"),
+        ("transfer_status", "rejected"),
+        ("dial_status", "no-answer"),
+    ],
+)
+async def test_fields_that_do_not_parse_are_passed_on_as_sent(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+    field: str,
+    sent: str,
+) -> None:
+    """An unparseable field is kept as text; one debug line names the field."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.hoiio")
+    await post(answer())
+    ended = {"ivr_block": "hangup", "session": "S100", "call_state": "ended"}
+    for number, session in enumerate(("S100", "S101", "S102")):
+        fields = {**ended, "session": session, "txn_ref": f"T{number}", field: sent}
+        assert await post(fields) == (200, "")
+        assert hoiio_events[-1].data[field] == sent
+    assert caplog.text.count(f"notification field {field} as sent") == 1
+    assert sent not in caplog.text
+    assert hass.states.get(ONGOING).state == "0"
+    assert hass.states.get(EVENT_ENTITY).attributes[field] == sent
+
+
+async def test_fractional_dates_parse(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+) -> None:
+    """Dates with a fractional part, as the service sometimes sent, parse."""
+    fields = {"ivr_block": "hangup", "session": "S1", "call_state": "ended"}
+    await post({**fields, "date": "2012-06-06 11:10:36.0"})
+    assert hoiio_events[-1].data["date"] == "2012-06-06T11:10:36+08:00"
+    await post({**fields, "session": "S2", "date": "2012-06-06 11:10:36.25"})
+    assert hoiio_events[-1].data["date"] == "2012-06-06T11:10:36.250000+08:00"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        answer(session="bad session!"),
+        answer(session="S/1 ü"),
+        answer(session="s" * 2000),
+        answer(tag="t" * 2049),
+        answer(ivr_block="Answer"),
+    ],
+    ids=["spaces", "slash", "long", "long_tag", "capitals"],
+)
+async def test_odd_shapes_are_accepted(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+    fields: dict[str, str],
+) -> None:
+    """Sessions, blocks and texts of any shape are accepted and passed on."""
+    assert await post(fields) == (200, "")
+    assert len(hoiio_events) == 1
+    data = dict(hoiio_events[0].data)
+    del data["config_entry_id"], data["device_id"]
+    assert data == fields
+    assert hass.states.get(EVENT_ENTITY).attributes["session"] == fields["session"]
+    assert hass.states.get(ONGOING).state == "1"
+
+
+async def test_repeated_keys_keep_the_last_value(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+) -> None:
+    """A field given twice keeps its last value; the body comes after the query."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = b"session=S1&session=S2&ivr_block=answer&from=%2B1&from=%2B2"
+    assert await post(body, headers=headers, query="?session=S0&to=%2B9") == (200, "")
+    data = hoiio_events[-1].data
+    assert (data["session"], data["from"], data["to"]) == ("S2", "+2", "+9")
+    assert hass.states.get(CURRENT).attributes["session"] == "S2"
 
 
 async def test_only_post_is_allowed(
@@ -209,10 +348,11 @@ async def test_chunked_body_over_the_limit_is_refused(
 
 
 @pytest.mark.parametrize(
-    ("query", "data"),
+    ("query", "data", "status"),
     [
-        ("?session=%FF", answer()),
-        ("?ha_ref=one", {**answer(), "ha_ref": "two"}),
+        ("?session=%FF", answer(), 400),
+        ("?ha_ref=one", {**answer(), "ha_ref": "two"}, 403),
+        ("?ha_ref=", answer(), 403),
     ],
 )
 async def test_bad_query_strings_are_refused(
@@ -221,8 +361,158 @@ async def test_bad_query_strings_are_refused(
     hoiio_events: list[Event],
     query: str,
     data: dict[str, str],
+    status: int,
 ) -> None:
-    """Undecodable query strings and conflicting tokens answer 400."""
-    status, _ = await post(data, query=query)
-    assert status == 400
+    """Undecodable query strings answer 400, tokens none of ours 403."""
+    assert (await post(data, query=query))[0] == status
     assert hoiio_events == []
+
+
+@pytest.fixture
+async def running_play(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> tuple[str, str]:
+    """Send a play block that stays running; return its session and token."""
+    simulator.config.manual_blocks = True
+    await act(hass, setup_integration, "play", session=session, msg="Hello")
+    call = setup_integration.runtime_data.tracker.get(session)
+    assert call is not None
+    assert call.pending_token is not None
+    return session, call.pending_token
+
+
+@pytest.mark.parametrize("sent", [None, "conference", ""])
+async def test_block_is_inferred_from_the_token(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+    running_play: tuple[str, str],
+    sent: str | None,
+) -> None:
+    """No or an unknown ivr_block with our token: the notification is the block's."""
+    session, token = running_play
+    fields = {"session": session, "call_state": "ongoing", "txn_ref": "T1"}
+    if sent is not None:
+        fields["ivr_block"] = sent
+    assert await post(fields, query=f"?ha_ref={token}") == (200, "")
+    data = hoiio_events[-1].data
+    assert data["ivr_block"] == "play"
+    assert data["ivr_block_inferred"] is True
+    assert data["ivr_block_sent"] == sent
+    assert {k: data[k] for k in fields if k != "ivr_block"} == {
+        k: v for k, v in fields.items() if k != "ivr_block"
+    }
+    state = hass.states.get(EVENT_ENTITY)
+    assert state.attributes["event_type"] == "play"
+    assert state.attributes["ivr_block_inferred"] is True
+    assert hass.states.get(CURRENT).attributes["last_block"] == "play"
+
+
+async def test_known_block_is_never_replaced(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+    running_play: tuple[str, str],
+) -> None:
+    """A block the pages list is taken as sent, even when another is pending."""
+    session, token = running_play
+    fields = {"ivr_block": "hangup", "session": session, "call_state": "ended"}
+    assert await post(fields, query=f"?ha_ref={token}") == (200, "")
+    assert hoiio_events[-1].data["ivr_block"] == "hangup"
+    assert "ivr_block_inferred" not in hoiio_events[-1].data
+
+
+async def test_block_is_not_inferred_without_a_pending_block(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+    session: str,
+) -> None:
+    """Without a block of ours pending, a block-less notification is `other`."""
+    fields = {"session": session, "call_state": "ongoing", "txn_ref": "T1"}
+    assert await post(fields) == (200, "")
+    data = dict(hoiio_events[-1].data)
+    del data["config_entry_id"], data["device_id"]
+    assert data == fields
+    assert hass.states.get(EVENT_ENTITY).attributes["event_type"] == "other"
+
+
+async def test_token_less_notification_of_a_busy_call_is_refused(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+    running_play: tuple[str, str],
+) -> None:
+    """Inference never lifts the token check: the call waits for our block."""
+    session, _ = running_play
+    fields = {"session": session, "call_state": "ended"}
+    assert (await post(fields))[0] == 403
+    assert (await post(fields, query="?ha_ref=guessed"))[0] == 403
+    assert [e.data["ivr_block"] for e in hoiio_events] == ["answer"]
+
+
+async def test_our_token_among_others_is_enough(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+    setup_integration: MockConfigEntry,
+    running_play: tuple[str, str],
+) -> None:
+    """A notification carrying several tokens is accepted when one is ours."""
+    session, token = running_play
+    fields = {"ivr_block": "play", "session": session, "ha_ref": "other"}
+    assert await post(fields, query=f"?ha_ref={token}") == (200, "")
+    assert hoiio_events[-1].data["ivr_block"] == "play"
+    assert "ha_ref" not in hoiio_events[-1].data
+    assert not setup_integration.runtime_data.tracker.get(session).busy
+
+
+async def test_only_pending_block_names_a_token_less_notification(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    ha_url: str,
+    config_entry: MockConfigEntry,
+    hoiio_events: list[Event],
+) -> None:
+    """A call not waiting on us, with exactly one block of ours pending: that block.
+
+    The tracker holds such a call when the answer of the service to a block came
+    after the call's first notification; the state is restored here from storage.
+    """
+    config_entry.add_to_hass(hass)
+    key = f"{DOMAIN}.{config_entry.entry_id}"
+    now = dt_util.utcnow().timestamp()
+    pending = {"block": "gather", "sent": now}
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 2,
+        "key": key,
+        "data": {
+            "calls": [
+                {"session": "S1", "status": "ongoing", "started": now, "updated": now},
+                {"session": "S2", "status": "ongoing", "started": now, "updated": now},
+            ],
+            "pending": [
+                {**pending, "token": "t1", "session": "S1"},
+                {**pending, "token": "t2", "session": "S2"},
+                {**pending, "token": "t3", "session": "S2", "block": "play"},
+            ],
+            "consumed": [],
+        },
+    }
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    url = f"{ha_url}/api/webhook/{WEBHOOK_ID}"
+    async with aiohttp.ClientSession() as http:
+        for session in ("S1", "S2"):
+            fields = {"session": session, "digits": "5", "call_state": "ongoing"}
+            async with http.post(url, data=fields) as response:
+                assert response.status == 200
+    inferred, ambiguous = (event.data for event in hoiio_events)
+    assert (inferred["ivr_block"], inferred["ivr_block_inferred"]) == ("gather", True)
+    assert inferred["ivr_block_sent"] is None
+    assert "ivr_block" not in ambiguous
+    assert "ivr_block_inferred" not in ambiguous

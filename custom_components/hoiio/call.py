@@ -11,6 +11,7 @@ class CallStatus(StrEnum):
     """Where a call is in its life."""
 
     DIALING = "dialing"
+    RINGING = "ringing"
     ONGOING = "ongoing"
     ENDED = "ended"
 
@@ -48,6 +49,11 @@ class Call:
     def ended(self) -> bool:
         """Return whether the call is over."""
         return self.status is CallStatus.ENDED
+
+    @property
+    def in_progress(self) -> bool:
+        """Return whether the call rings or is answered (not dialling, not ended)."""
+        return self.status in (CallStatus.RINGING, CallStatus.ONGOING)
 
     @property
     def busy(self) -> bool:

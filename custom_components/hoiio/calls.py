@@ -19,10 +19,11 @@ from homeassistant.util import dt as dt_util
 from .api import BlockResult, HoiioError
 from .call import Call, CallStatus, EndReason, PendingBlock
 from .const import DOMAIN, LOGGER, SIGNAL_CALLS_UPDATED
-from .models import CALL_STATE_ONGOING, Notification
+from .models import CALL_STATE_ONGOING, CALL_STATE_RINGING, Notification
 
 STORAGE_VERSION: Final = 1
-STORAGE_MINOR_VERSION: Final = 1
+# Minor 2: a call may have the status "ringing".
+STORAGE_MINOR_VERSION: Final = 2
 SAVE_DELAY: Final = 10
 MAX_ONGOING: Final = 100
 MAX_ENDED: Final = 100
@@ -34,6 +35,8 @@ BLOCK_UNHOLD: Final = "unhold"
 BLOCK_HANGUP: Final = "hangup"
 BLOCK_DIAL: Final = "dial"
 BLOCK_TRANSFER: Final = "transfer"
+# Dial outcomes that end the call whatever its call_state says.
+DIAL_FAILURES: Final = ("unanswered", "failed", "busy")
 
 
 class Verdict(StrEnum):
@@ -134,16 +137,32 @@ class CallTracker:
     @property
     def ongoing_count(self) -> int:
         """Return how many calls are ongoing."""
-        return sum(
-            1 for call in self._ongoing.values() if call.status is CallStatus.ONGOING
-        )
+        return sum(1 for call in self._ongoing.values() if call.in_progress)
 
     def current_call(self) -> Call | None:
-        """Return the most recently started ongoing call."""
+        """Return the most recently started call that rings or is ongoing."""
         for call in reversed(self._ongoing.values()):
-            if call.status is CallStatus.ONGOING:
+            if call.in_progress:
                 return call
         return None
+
+    def issued(self, token: str) -> bool:
+        """Return whether a token is one of a block we sent."""
+        return token in self._pending or token in self._consumed
+
+    def pending_block(self, session: str, token: str | None) -> str | None:
+        """Return the block a notification is about, if our pending blocks say so.
+
+        That is the block whose token the notification carries or, without a
+        token, the session's only pending block.
+        """
+        if token is not None:
+            pending = self._pending.get(token)
+            if pending is None or pending.session not in (None, session):
+                return None
+            return pending.block
+        blocks = [p.block for p in self._pending.values() if p.session == session]
+        return blocks[0] if len(blocks) == 1 else None
 
     @property
     def size(self) -> tuple[int, int, int]:
@@ -267,7 +286,7 @@ class CallTracker:
             call.on_hold = False
         if notification.ended or (
             notification.ivr_block == BLOCK_DIAL
-            and notification.get("dial_status") not in (None, "answered")
+            and notification.get("dial_status") in DIAL_FAILURES
         ):
             call.cost = {
                 key: value
@@ -283,9 +302,14 @@ class CallTracker:
             self._warn_once(
                 "unknown",
                 "Tracking a call first seen in a %s notification",
-                notification.ivr_block,
+                notification.event_type,
             )
-        call = Call(notification.session, CallStatus.ONGOING, now, now)
+        status = (
+            CallStatus.RINGING
+            if notification.call_state == CALL_STATE_RINGING
+            else CallStatus.ONGOING
+        )
+        call = Call(notification.session, status, now, now)
         self._add_ongoing(call)
         return call
 
@@ -416,6 +440,9 @@ class CallTracker:
         if call.ended:
             return
         call.updated = now
+        if call.status is CallStatus.RINGING:
+            # The first block sent for a ringing call answers it.
+            call.status = CallStatus.ONGOING
         if block == BLOCK_DIAL:
             call.dest = target
         elif block == BLOCK_HOLD:

@@ -12,13 +12,20 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from .const import SIGNAL_NOTIFICATION
 from .data import HoiioConfigEntry
 from .entity import HoiioEntity
-from .models import EVENT_TYPES, Notification
+from .models import (
+    ATTR_IVR_BLOCK_INFERRED,
+    ATTR_IVR_BLOCK_SENT,
+    EVENT_TYPES,
+    Notification,
+)
 
 PARALLEL_UPDATES = 0
 
 # Notification fields shown as event attributes; the rest stay in the bus event.
 EVENT_ATTRIBUTES: Final = (
     "ivr_block",
+    ATTR_IVR_BLOCK_INFERRED,
+    ATTR_IVR_BLOCK_SENT,
     "session",
     "call_state",
     "from",

@@ -1,9 +1,9 @@
-"""Hoiio notifications: validation and parsing."""
+"""Hoiio notifications: parsing what the service sends, liberally."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 import re
@@ -24,93 +24,72 @@ IVR_BLOCKS: Final = (
 )
 EVENT_TYPE_OTHER: Final = "other"
 EVENT_TYPES: Final = (*IVR_BLOCKS, EVENT_TYPE_OTHER)
+CALL_STATE_RINGING: Final = "ringing"
 CALL_STATE_ONGOING: Final = "ongoing"
 CALL_STATE_ENDED: Final = "ended"
+CALL_STATES: Final = (CALL_STATE_RINGING, CALL_STATE_ONGOING, CALL_STATE_ENDED)
+OUTCOMES: Final = ("answered", "unanswered", "failed", "busy", "ongoing")
 GMT8: Final = timezone(timedelta(hours=8))
+# Keys the integration adds when it infers the block of a notification.
+ATTR_IVR_BLOCK_INFERRED: Final = "ivr_block_inferred"
+ATTR_IVR_BLOCK_SENT: Final = "ivr_block_sent"
 
-_SESSION = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
-_BLOCK = re.compile(r"^[a-z_]{1,32}$")
-_AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,10})?$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
-_TEXT_FIELDS: Final = (
-    "txn_ref",
-    "tag",
-    "from",
-    "to",
-    "dest",
-    "currency",
-    "transfer_status",
-    "dial_status",
-    "room",
-    "digits",
-    "record_url",
+_AMOUNT = re.compile(r"[0-9]{1,15}(\.[0-9]{1,10})?")
+_DATE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
 )
-TEXT_MAX_LENGTH: Final = 2048
 
 
-def _matching(pattern: re.Pattern[str], what: str) -> Callable[[Any], str]:
-    def validate(value: Any) -> str:
-        if not isinstance(value, str) or not pattern.match(value):
-            raise vol.Invalid(f"invalid {what}")
+def _one_of(values: tuple[str, ...]) -> Callable[[str], str]:
+    known = frozenset(values)
+
+    def check(value: str) -> str:
+        if value not in known:
+            raise ValueError(value)
         return value
 
-    return validate
+    return check
 
 
-def _call_state(value: Any) -> str:
-    if value not in (CALL_STATE_ONGOING, CALL_STATE_ENDED):
-        raise vol.Invalid("value must be one of [ended, ongoing]")
-    return str(value)
+def _gmt8_date(value: str) -> str:
+    """Parse a `YYYY-MM-DD HH:mm:SS[.f]` time in GMT+8 into ISO 8601 with its offset."""
+    if not _DATE.fullmatch(value):
+        raise ValueError(value)
+    return datetime.fromisoformat(value).replace(tzinfo=GMT8).isoformat()
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > TEXT_MAX_LENGTH:
-        raise vol.Invalid(f"text longer than {TEXT_MAX_LENGTH} characters")
-    return value
-
-
-def _gmt8_date(value: Any) -> str:
-    """Parse a `YYYY-MM-DD HH:mm:SS` time in GMT+8 into ISO 8601 with its offset."""
-    if isinstance(value, str) and _DATE.match(value):
-        try:
-            return datetime.fromisoformat(value).replace(tzinfo=GMT8).isoformat()
-        except ValueError:
-            pass
-    raise vol.Invalid("invalid date")
-
-
-def _amount(value: Any) -> int | float:
+def _amount(value: str) -> int | float:
     """Parse a plain non-negative decimal number (a whole one as an int)."""
-    if not isinstance(value, str) or not _AMOUNT.match(value):
-        raise vol.Invalid("invalid number")
+    if not _AMOUNT.fullmatch(value):
+        raise ValueError(value)
     amount = Decimal(value)
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
-# The notification schema: each known field's validator; unknown fields are kept.
-# A table rather than vol.Schema: it does the same checks at a tenth of the cost
-# on the webhook's hot path (see benchmarks/bench_webhook.py).
-REQUIRED_FIELDS: Final = ("session", "ivr_block")
-FIELD_VALIDATORS: Final[dict[str, Callable[[Any], Any]]] = {
-    "session": _matching(_SESSION, "session"),
-    "ivr_block": _matching(_BLOCK, "ivr_block"),
-    "call_state": _call_state,
+# Fields with a known form: parsed when they match it, otherwise passed on as
+# sent. A table rather than vol.Schema: the webhook's hot path stays cheap
+# (see benchmarks/bench_webhook.py).
+FIELD_PARSERS: Final[dict[str, Callable[[str], Any]]] = {
+    "ivr_block": _one_of(IVR_BLOCKS),
+    "call_state": _one_of(CALL_STATES),
+    "dial_status": _one_of(OUTCOMES),
+    "transfer_status": _one_of(OUTCOMES),
     "date": _gmt8_date,
     "duration": _amount,
     "rate": _amount,
     "debit": _amount,
-    **dict.fromkeys(_TEXT_FIELDS, _text),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    """One validated notification from Hoiio."""
+    """One notification from Hoiio, with the fields that did not parse."""
 
     session: str
-    ivr_block: str
+    ivr_block: str | None
     call_state: str | None
     fields: Mapping[str, Any]
+    unparsed: tuple[str, ...] = ()
 
     @property
     def event_type(self) -> str:
@@ -127,26 +106,38 @@ class Notification:
         value = self.fields.get(key)
         return value if isinstance(value, str) else None
 
+    def with_inferred_block(self, block: str) -> Notification:
+        """Return this notification as one of `block`, saying what was sent."""
+        fields = {
+            **self.fields,
+            "ivr_block": block,
+            ATTR_IVR_BLOCK_INFERRED: True,
+            ATTR_IVR_BLOCK_SENT: self.fields.get("ivr_block"),
+        }
+        return replace(self, ivr_block=block, fields=fields)
+
     def as_event_data(self) -> dict[str, Any]:
         """Return the fields (already JSON-friendly) as a new dict."""
         return dict(self.fields)
 
 
-def parse_notification(data: Mapping[str, Any]) -> Notification:
-    """Validate raw notification fields; raise vol.Invalid when they are not one."""
-    fields = dict(data)
-    for key in REQUIRED_FIELDS:
-        if key not in fields:
-            raise vol.Invalid("required key not provided", path=[key])
-    for key, value in data.items():
-        if (validate := FIELD_VALIDATORS.get(key)) is not None:
+def parse_notification(data: Mapping[str, str]) -> Notification:
+    """Parse notification fields; raise vol.Invalid only without a session."""
+    session = data.get("session")
+    if not session:
+        raise vol.Invalid("required key not provided", path=["session"])
+    fields: dict[str, Any] = dict(data)
+    unparsed: list[str] = []
+    for key, parse in FIELD_PARSERS.items():
+        if (value := data.get(key)) is not None:
             try:
-                fields[key] = validate(value)
-            except vol.Invalid as err:
-                raise vol.Invalid(err.msg, path=[key]) from None
+                fields[key] = parse(value)
+            except ValueError:
+                unparsed.append(key)
     return Notification(
-        session=fields["session"],
-        ivr_block=fields["ivr_block"],
-        call_state=fields.get("call_state"),
+        session=session,
+        ivr_block=data.get("ivr_block"),
+        call_state=data.get("call_state"),
         fields=fields,
+        unparsed=tuple(unparsed),
     )

@@ -15,6 +15,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .call import CallStatus
 from .calls import CallTracker
 from .const import SIGNAL_CALLS_UPDATED
 from .coordinator import HoiioBalanceCoordinator
@@ -24,6 +25,7 @@ from .entity import HoiioEntity
 PARALLEL_UPDATES = 0
 
 CURRENT_CALL_IDLE: Final = "idle"
+CURRENT_CALL_RINGING: Final = "ringing"
 CURRENT_CALL_ONGOING: Final = "ongoing"
 CURRENT_CALL_ON_HOLD: Final = "on_hold"
 
@@ -117,10 +119,15 @@ class HoiioOngoingCallsSensor(HoiioCallsSensor):
 
 
 class HoiioCurrentCallSensor(HoiioCallsSensor):
-    """The most recent ongoing call: ongoing, on hold, or idle."""
+    """The most recent call in progress: ringing, ongoing, on hold, or idle."""
 
     _attr_device_class = SensorDeviceClass.ENUM
-    _attr_options = [CURRENT_CALL_IDLE, CURRENT_CALL_ONGOING, CURRENT_CALL_ON_HOLD]
+    _attr_options = [
+        CURRENT_CALL_IDLE,
+        CURRENT_CALL_RINGING,
+        CURRENT_CALL_ONGOING,
+        CURRENT_CALL_ON_HOLD,
+    ]
     _unrecorded_attributes = frozenset({"session", "from", "to", "dest"})
 
     def __init__(self, entry: HoiioConfigEntry, tracker: CallTracker) -> None:
@@ -133,7 +140,11 @@ class HoiioCurrentCallSensor(HoiioCallsSensor):
         call = self._tracker.current_call()
         if call is None:
             return CURRENT_CALL_IDLE
-        return CURRENT_CALL_ON_HOLD if call.on_hold else CURRENT_CALL_ONGOING
+        if call.on_hold:
+            return CURRENT_CALL_ON_HOLD
+        if call.status is CallStatus.RINGING:
+            return CURRENT_CALL_RINGING
+        return CURRENT_CALL_ONGOING
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:

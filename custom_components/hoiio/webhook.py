@@ -6,7 +6,7 @@ from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import unquote_to_bytes
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 import voluptuous as vol
@@ -21,7 +21,7 @@ from .const import (
     SIGNAL_NOTIFICATION,
 )
 from .data import HoiioConfigEntry
-from .models import Notification, parse_notification
+from .models import EVENT_TYPE_OTHER, Notification, parse_notification
 
 MAX_BODY_BYTES: Final = 64 * 1024
 FORM_CONTENT_TYPES: Final = ("application/x-www-form-urlencoded", "text/plain", "")
@@ -46,30 +46,37 @@ class NotificationWebhook:
         self._hass = hass
         self._entry = entry
         self._warned: set[str] = set()
+        self._unparsed: set[str] = set()
 
     async def async_handle(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
         """Answer a post; 200 once its work is done, 4xx for what we refuse."""
         try:
-            fields, token = await _async_read_fields(request)
+            fields, tokens = await _async_read_fields(request)
         except RejectedError as err:
             self._warn_once("malformed", "Rejected a notification: %s", err.reason)
             return web.Response(status=err.status, text=err.reason)
-        status, text = await self.async_handle_fields(fields, token)
+        status, text = await self.async_handle_fields(fields, self._token(tokens))
         return web.Response(status=status, text=text or None)
 
     async def async_handle_fields(
         self, fields: dict[str, str], token: str | None
     ) -> tuple[HTTPStatus, str]:
-        """Validate and apply one notification; return the HTTP answer."""
+        """Apply one notification; return the HTTP answer."""
         try:
             notification = parse_notification(fields)
         except vol.Invalid as err:
             self._warn_once("malformed", "Rejected a notification: %s", err)
             return HTTPStatus.BAD_REQUEST, str(err)
-        data = self._entry.runtime_data
-        verdict = data.tracker.async_handle_notification(notification, token)
+        for name in notification.unparsed:
+            self._debug_once(name)
+        tracker = self._entry.runtime_data.tracker
+        if notification.event_type == EVENT_TYPE_OTHER:
+            block = tracker.pending_block(notification.session, token)
+            if block is not None:
+                notification = notification.with_inferred_block(block)
+        verdict = tracker.async_handle_notification(notification, token)
         if verdict is Verdict.FORGED:
             self._warn_once(
                 "forged",
@@ -80,6 +87,13 @@ class NotificationWebhook:
         if verdict is Verdict.ACCEPTED:
             await self._async_publish(notification)
         return HTTPStatus.OK, ""
+
+    def _token(self, tokens: list[str]) -> str | None:
+        """Return the token to check: the last one we issued, else the last given."""
+        tracker = self._entry.runtime_data.tracker
+        issued = [token for token in tokens if tracker.issued(token)]
+        chosen = issued or tokens
+        return chosen[-1] if chosen else None
 
     async def _async_publish(self, notification: Notification) -> None:
         data = self._entry.runtime_data
@@ -111,22 +125,50 @@ class NotificationWebhook:
             self._warned.add(kind)
             LOGGER.warning(message, *args)
 
+    def _debug_once(self, name: str) -> None:
+        if name not in self._unparsed:
+            self._unparsed.add(name)
+            LOGGER.debug(
+                "Passing on the notification field %s as sent: it is not in a form"
+                " the integration knows",
+                name,
+            )
 
-async def _async_read_fields(request: web.Request) -> tuple[dict[str, str], str | None]:
-    """Return the merged query and form fields (the body wins) and our token."""
-    if request.content_type not in FORM_CONTENT_TYPES:
-        raise RejectedError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "expected a form")
+
+async def _async_read_fields(
+    request: web.Request,
+) -> tuple[dict[str, str], list[str]]:
+    """Return the query and form fields and the tokens given with them.
+
+    A field given more than once keeps its last value; the body comes after
+    the query string, so it wins.
+    """
     body = await _async_read_body(request)
-    query = _parse_form(request.rel_url.raw_query_string)
+    # Without a body (fields in the query string only) the type does not matter.
+    if body and not _is_form(request):
+        raise RejectedError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "expected a form")
     try:
-        form = _parse_form(body.decode("utf-8"))
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise RejectedError(HTTPStatus.BAD_REQUEST, "body is not UTF-8") from None
-    tokens = {query.pop(NOTIFY_TOKEN_PARAM, None), form.pop(NOTIFY_TOKEN_PARAM, None)}
-    tokens.discard(None)
-    if len(tokens) > 1:
-        raise RejectedError(HTTPStatus.BAD_REQUEST, "conflicting tokens")
-    return {**query, **form}, next(iter(tokens), None)
+    fields: dict[str, str] = {}
+    tokens: list[str] = []
+    for key, value in (
+        *_parse_form(request.rel_url.raw_query_string),
+        *_parse_form(text),
+    ):
+        if key == NOTIFY_TOKEN_PARAM:
+            tokens.append(value)
+        else:
+            fields[key] = value
+    return fields, tokens
+
+
+def _is_form(request: web.Request) -> bool:
+    """Return whether the body is form data (or says nothing of its type)."""
+    if hdrs.CONTENT_TYPE not in request.headers:
+        return True
+    return request.content_type in FORM_CONTENT_TYPES
 
 
 async def _async_read_body(request: web.Request) -> bytes:
@@ -145,24 +187,18 @@ async def _async_read_body(request: web.Request) -> bytes:
     raise RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
 
 
-def _parse_form(text: str) -> dict[str, str]:
-    """Decode form fields strictly; a key given twice must keep one value."""
-    fields: dict[str, str] = {}
-    if not text:
-        return fields
+def _parse_form(text: str) -> list[tuple[str, str]]:
+    """Decode form fields strictly as UTF-8, in the order given."""
+    pairs: list[tuple[str, str]] = []
     try:
         for pair in text.split("&"):
             if not pair:
                 continue
             raw_key, _, raw_value = pair.partition("=")
-            key, value = _unquote(raw_key), _unquote(raw_value)
-            if fields.setdefault(key, value) != value:
-                raise RejectedError(
-                    HTTPStatus.BAD_REQUEST, f"conflicting values of {key}"
-                )
+            pairs.append((_unquote(raw_key), _unquote(raw_value)))
     except UnicodeDecodeError:
         raise RejectedError(HTTPStatus.BAD_REQUEST, "not UTF-8 form data") from None
-    return fields
+    return pairs
 
 
 def _unquote(text: str) -> str:
