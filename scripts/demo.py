@@ -446,6 +446,8 @@ class Story:
         show(f"session {session}")
         event = await self.watcher.event("answer", session, self.timeout)
         show("hoiio_event", _event_summary(event))
+        if event.get("call_state") != "ringing":
+            raise DemoFailedError(f"the new call is {event.get('call_state')}")
         state = await self.watcher.state(
             self.entity["call"],
             lambda s: s["attributes"].get("session") == session,
@@ -474,6 +476,12 @@ class Story:
         show(f"{ongoing} went {' -> '.join(history)}")
         if history[-2:] != ["1", "0"]:
             raise DemoFailedError(f"{ongoing} did not go 1 -> 0")
+        current = self.entity["current_call"]
+        await self.watcher.state(current, lambda s: s["state"] == "idle", self.timeout)
+        history = self.watcher.history[current]
+        show(f"{current} went {' -> '.join(history)}")
+        if history[-4:] != ["idle", "ringing", "ongoing", "idle"]:
+            raise DemoFailedError(f"{current} did not ring, then go ongoing")
 
     async def _hold_and_unhold(
         self, http: aiohttp.ClientSession, hass: HassRest
@@ -493,13 +501,15 @@ class Story:
         await self.watcher.state(ongoing, lambda s: s["state"] == "1", self.timeout)
         state = await self.watcher.state(
             current,
-            lambda s: s["attributes"].get("session") == session,
+            lambda s: (
+                s["attributes"].get("session") == session and s["state"] == "ringing"
+            ),
             self.timeout,
         )
-        show(f"{ongoing} = '1', {current} = {state['state']!r}")
+        show(f"{ongoing} = '1', {current} = {state['state']!r} (not answered yet)")
 
         target = {"config_entry_id": self.entry_id, "session": session}
-        step("POST /api/services/hoiio/hold?return_response")
+        step("POST /api/services/hoiio/hold?return_response: answers and holds")
         response = await call_action(hass, "hold", target)
         show("response", response)
         state = await self.watcher.state(

@@ -69,8 +69,14 @@ async def run_call(hass: HomeAssistant, simulator: HoiioSimulator) -> list[str]:
 async def test_blueprint_transfers_the_call(
     hass: HomeAssistant, simulator: HoiioSimulator
 ) -> None:
-    """An answered transfer needs nothing more."""
+    """A ringing call is answered by the greeting and transferred."""
     assert await run_call(hass, simulator) == ["ivr/middle/play", "ivr/end/transfer"]
+    answer = simulator.notifications[0].data
+    assert (answer["ivr_block"], answer["call_state"]) == ("answer", "ringing")
+    play = next(
+        n.data for n in simulator.notifications if n.data["ivr_block"] == "play"
+    )
+    assert play["call_state"] == "ongoing"
     transfer = next(r for r in simulator.requests if r.path == "ivr/end/transfer")
     assert transfer.params["dest"] == MOBILE
     assert transfer.params["ring_time"] == "30"
