@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -101,3 +102,28 @@ async def act(
 def last_request(simulator: HoiioSimulator, path: str) -> dict[str, str]:
     """Return the parameters of the last request to an API path."""
     return [r for r in simulator.requests if r.path == path][-1].params
+
+
+def stored_tracker(
+    entry_id: str,
+    calls: dict[str, str],
+    pending: list[dict[str, str]] | None = None,
+    *,
+    minor_version: int,
+) -> dict[str, Any]:
+    """Return a tracker storage file: calls by session and status, started now."""
+    now = dt_util.utcnow().timestamp()
+    key = f"{DOMAIN}.{entry_id}"
+    return {
+        "version": 1,
+        "minor_version": minor_version,
+        "key": key,
+        "data": {
+            "calls": [
+                {"session": session, "status": status, "started": now, "updated": now}
+                for session, status in calls.items()
+            ],
+            "pending": [{"sent": now, **block} for block in pending or []],
+            "consumed": [],
+        },
+    }

@@ -11,7 +11,6 @@ import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -24,7 +23,7 @@ from custom_components.hoiio.webhook import NotificationWebhook
 from hoiio_simulator import Fault, HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER, WEBHOOK_ID
-from .helpers import BODY_ONLY, act
+from .helpers import BODY_ONLY, act, stored_tracker
 
 CURRENT = "sensor.demo_account_current_call"
 ONGOING = "sensor.demo_account_ongoing_calls"
@@ -417,20 +416,9 @@ async def test_ringing_calls_are_stored_and_older_storage_loads(
     """A 1.1 file (no ringing status) loads; a ringing call survives a restart."""
     config_entry.add_to_hass(hass)
     key = f"{DOMAIN}.{config_entry.entry_id}"
-    now = dt_util.utcnow().timestamp()
-    hass_storage[key] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": key,
-        "data": {
-            "calls": [
-                {"session": "S1", "status": "ongoing", "started": now, "updated": now},
-                {"session": "S2", "status": "dialing", "started": now, "updated": now},
-            ],
-            "pending": [],
-            "consumed": [],
-        },
-    }
+    hass_storage[key] = stored_tracker(
+        config_entry.entry_id, {"S1": "ongoing", "S2": "dialing"}, minor_version=1
+    )
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     tracker = config_entry.runtime_data.tracker

@@ -7,7 +7,6 @@ from typing import Any
 
 import aiohttp
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -15,7 +14,7 @@ from custom_components.hoiio.const import DOMAIN
 from hoiio_simulator import HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER, WEBHOOK_ID
-from .helpers import act
+from .helpers import act, stored_tracker
 
 EVENT_ENTITY = "event.demo_account_call"
 ONGOING = "sensor.demo_account_ongoing_calls"
@@ -483,26 +482,16 @@ async def test_only_pending_block_names_a_token_less_notification(
     after the call's first notification; the state is restored here from storage.
     """
     config_entry.add_to_hass(hass)
-    key = f"{DOMAIN}.{config_entry.entry_id}"
-    now = dt_util.utcnow().timestamp()
-    pending = {"block": "gather", "sent": now}
-    hass_storage[key] = {
-        "version": 1,
-        "minor_version": 2,
-        "key": key,
-        "data": {
-            "calls": [
-                {"session": "S1", "status": "ongoing", "started": now, "updated": now},
-                {"session": "S2", "status": "ongoing", "started": now, "updated": now},
-            ],
-            "pending": [
-                {**pending, "token": "t1", "session": "S1"},
-                {**pending, "token": "t2", "session": "S2"},
-                {**pending, "token": "t3", "session": "S2", "block": "play"},
-            ],
-            "consumed": [],
-        },
-    }
+    hass_storage[f"{DOMAIN}.{config_entry.entry_id}"] = stored_tracker(
+        config_entry.entry_id,
+        {"S1": "ongoing", "S2": "ongoing"},
+        [
+            {"token": "t1", "session": "S1", "block": "gather"},
+            {"token": "t2", "session": "S2", "block": "gather"},
+            {"token": "t3", "session": "S2", "block": "play"},
+        ],
+        minor_version=2,
+    )
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     url = f"{ha_url}/api/webhook/{WEBHOOK_ID}"
