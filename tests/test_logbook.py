@@ -20,6 +20,10 @@ from .const import CALLER, MOBILE
         ({"ivr_block": "answer", "from": CALLER}, f"Incoming call from {CALLER}"),
         ({"ivr_block": "answer"}, "Incoming call from an unknown number"),
         (
+            {"ivr_block": "answer", "from": CALLER, "call_state": "ringing"},
+            f"Incoming call from {CALLER}",
+        ),
+        (
             {
                 "ivr_block": "transfer",
                 "transfer_target": MOBILE,
@@ -58,6 +62,7 @@ from .const import CALLER, MOBILE
         ({"ivr_block": "unhold"}, "Call taken off hold"),
         ({"ivr_block": "hangup", "call_state": "ended"}, "Call hung up"),
         ({"ivr_block": "conference"}, "Notification conference"),
+        ({"session": "S1"}, "Notification without a block name"),
     ],
 )
 def test_sentences(data: dict[str, Any], sentence: str) -> None:

@@ -136,7 +136,7 @@ class CallTracker:
 
     @property
     def ongoing_count(self) -> int:
-        """Return how many calls are ongoing."""
+        """Return how many calls are in progress (ringing or ongoing)."""
         return sum(1 for call in self._ongoing.values() if call.in_progress)
 
     def current_call(self) -> Call | None:

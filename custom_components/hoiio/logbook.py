@@ -43,7 +43,7 @@ def _transfer(data: Mapping[str, Any]) -> str:
 
 
 def _other(data: Mapping[str, Any]) -> str:
-    return f"Notification {data.get('ivr_block')}"
+    return f"Notification {data.get('ivr_block') or 'without a block name'}"
 
 
 _SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
