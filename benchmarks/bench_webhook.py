@@ -1,28 +1,46 @@
-"""Benchmark 1: notifications per second through the Hoiio webhook over real HTTP.
+"""Benchmark 1: the Hoiio webhook beside a floor and a bare handler, driven by wrk.
 
-Posts realistic notification forms (answer of a new session, play/gather/play
-while ongoing, then an ended hangup with date, duration, currency, rate and debit)
-with an aiohttp client to `/api/webhook/<id>` of a real Home Assistant on
-127.0.0.1, and the same forms to a bare webhook registered in the same Home
-Assistant (it reads the form and answers 200). Sequential and concurrent runs
-alternate between the two handlers, several rounds each; the table gives the
-medians of the rounds and the ratio Hoiio/bare (target >= 0.8).
+wrk (benchmarks/sender.py, a C program in its own process) posts the
+notifications of one incoming call after another on each of 8 connections:
+answer (ringing, empty tag), play, gather with digits, and an ended hangup with
+date, duration, currency, rate and debit; every call has its own session and
+every notification its own txn_ref (benchmarks/notifications.lua). The same mix
+goes, in turn, to webhooks of one Home Assistant on 127.0.0.1, which runs in
+this process: the Hoiio webhook of a loaded entry; the floor (benchmarks/
+floor.py), which does by hand the least the product asks, through real
+entities; the same floor writing its states with hass.states.async_set
+(floor-states: what the entity layer costs); and a bare handler that decodes
+the form and answers 200. A plain aiohttp server in a separate process, without
+Home Assistant, shows that the sender can drive more than the bare handler gets.
 
-The client runs on the same event loop as Home Assistant, so both handlers pay
-the same client cost; the "added server time" row isolates what Hoiio adds.
+Rounds rotate the order of the handlers; the tables give the medians of the
+rounds, the ratios Hoiio/floor (target >= 0.8) and Hoiio/bare, the spread of
+the rounds, the CPU each side used, and the checks: every answer is a 200, each
+handler with calls fired one hoiio_event per notification, and no call is left
+open once each run's unfinished calls have had their hangup.
+
+With --profile DIR, one more Hoiio run and one more floor run are sampled with
+py-spy; the raw profiles go to DIR and their summary (time per notification,
+by part of the work) is printed after the tables.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-import itertools
-import time
+import os
+from pathlib import Path
+import resource
+import shutil
+import subprocess
+import sys
 from typing import Final
 
 import aiohttp
+from floor import EVENT_HOIIO, EntityFloor, FloorWebhook, StatesFloor
 from harness import (
     CALLER,
     HOIIO_NUMBER,
@@ -30,194 +48,423 @@ from harness import (
     Table,
     Target,
     median,
-    percentile,
-    run_benchmark,
+    run,
     running_instance,
 )
+from homeassistant.core import Event, callback
+from profile_summary import ProfileRun, print_profiles
+from sender import SenderRun, ensure_wrk, run_wrk
 
 MIN_RATIO: Final = 0.8
-_sessions = itertools.count(1)
-_txn_refs = itertools.count(500_001)
+# The plain server must take clearly more than the bare handler gets, or the
+# sender (not Home Assistant) would be what the figures measure.
+MIN_SENDER_HEADROOM: Final = 1.2
+# Requests wrk had sent but Home Assistant had not finished when wrk stopped.
+SETTLE_SECONDS: Final = 0.3
+# Long enough for Home Assistant's delayed writes after start-up to be done.
+WARM_UP_SECONDS: Final = 2
+PROFILE_RATE: Final = 500
+PROFILE_ATTACH_SECONDS: Final = 3
+PROFILED: Final = ("hoiio", "floor")
+HOME_ASSISTANT_HANDLERS: Final = ("hoiio", "floor", "floor-states", "bare")
+EVENT_HANDLERS: Final = ("hoiio", "floor", "floor-states")
+HERE: Final = Path(__file__).resolve().parent
 
-type Form = dict[str, str]
+
+@dataclass
+class Handler:
+    """A webhook under test and how to ask it about its calls."""
+
+    name: str
+    url: str
+    # None: the handler keeps no calls (and fires no hoiio_event).
+    open_calls: Callable[[], int] | None = None
 
 
-def call_notifications(middle_blocks: int = 3) -> list[Form]:
-    """Return the notifications of one call: answer, middle blocks, ended hangup."""
-    session = f"BENCH{next(_sessions)}"
-    party = {"from": CALLER, "to": HOIIO_NUMBER}
-    forms: list[Form] = [
-        {"ivr_block": "answer", "session": session, "call_state": "ongoing", **party}
-    ]
-    for index in range(middle_blocks):
-        block = "gather" if index % 2 else "play"
-        form: Form = {
-            "ivr_block": block,
-            "session": session,
-            "txn_ref": f"AA-S-{next(_txn_refs)}",
-            "call_state": "ongoing",
-            "tag": "bench",
-            **party,
-        }
-        if block == "gather":
-            form["digits"] = "1"
-        forms.append(form)
-    forms.append(
-        {
+@dataclass
+class Run:
+    """One wrk run against one handler."""
+
+    sender: SenderRun
+    server_user_seconds: float
+    server_system_seconds: float
+    events: int
+
+    @property
+    def server_cpu_seconds(self) -> float:
+        """Return the CPU seconds this process used during the run."""
+        return self.server_user_seconds + self.server_system_seconds
+
+
+class EventCounter:
+    """Counts hoiio_event events (a listener both event-firing handlers pay)."""
+
+    def __init__(self, instance: Instance) -> None:
+        """Listen on the instance's bus."""
+        self.count = 0
+        instance.hass.bus.async_listen(EVENT_HOIIO, self._count)
+
+    @callback
+    def _count(self, event: Event) -> None:
+        self.count += 1
+
+
+@dataclass
+class Bench:
+    """The running instance, the sender and what the runs left behind."""
+
+    instance: Instance
+    wrk: str
+    client: aiohttp.ClientSession
+    connections: int
+    counter: EventCounter
+    left_open: dict[str, int] = field(default_factory=dict)
+
+    async def measure(self, handler: Handler, seconds: float, prefix: str) -> Run:
+        """Drive one handler with wrk; then end the calls wrk left open."""
+        self.counter.count = 0
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        sender = await run_wrk(
+            self.wrk,
+            handler.url,
+            seconds=seconds,
+            connections=self.connections,
+            prefix=prefix,
+        )
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        await asyncio.sleep(SETTLE_SECONDS)
+        events = self.counter.count
+        if handler.open_calls is not None:
+            for session in sender.open_sessions:
+                await self._hang_up(handler.url, session)
+            await self.instance.hass.async_block_till_done()
+            left = handler.open_calls()
+            self.left_open[handler.name] = self.left_open.get(handler.name, 0) + left
+        return Run(
+            sender,
+            after.ru_utime - before.ru_utime,
+            after.ru_stime - before.ru_stime,
+            events,
+        )
+
+    async def _hang_up(self, url: str, session: str) -> None:
+        """Post the ended hangup of a call wrk stopped in the middle of."""
+        form = {
             "ivr_block": "hangup",
             "session": session,
-            "txn_ref": f"AA-S-{next(_txn_refs)}",
+            "txn_ref": f"AA-end-{session}",
+            "tag": "",
             "call_state": "ended",
+            "from": CALLER,
+            "to": HOIIO_NUMBER,
             "date": "2025-04-01 10:00:00",
             "duration": "1",
             "currency": "SGD",
             "rate": "0.050",
             "debit": "0.050",
-            **party,
         }
+        async with self.client.post(url, data=form) as response:
+            if response.status != 200:
+                raise RuntimeError(f"closing hangup answered {response.status}")
+
+
+@asynccontextmanager
+async def plain_server() -> AsyncIterator[str]:
+    """Run benchmarks/plain_server.py in its own process; yield its webhook URL."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(HERE / "plain_server.py"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
-    return forms
+    assert process.stdin is not None
+    assert process.stdout is not None
+    try:
+        port = int((await process.stdout.readline()).decode())
+        yield f"http://127.0.0.1:{port}/api/webhook/plain"
+    finally:
+        process.stdin.close()
+        await process.wait()
 
 
-@dataclass
-class RunResult:
-    """One run: how many notifications in how long, and each one's latency."""
-
-    count: int
-    seconds: float
-    latencies: list[float] = field(default_factory=list)
-    failures: int = 0
-
-    @property
-    def rate(self) -> float:
-        """Return notifications per second."""
-        return self.count / self.seconds
-
-
-async def _post(
-    client: aiohttp.ClientSession, url: str, form: Form, result: RunResult
-) -> None:
-    start = time.perf_counter()
-    async with client.post(url, data=form) as response:
-        await response.read()
-        if response.status != 200:
-            result.failures += 1
-    result.latencies.append(time.perf_counter() - start)
+async def run_rounds(
+    bench: Bench, handlers: list[Handler], args: argparse.Namespace
+) -> dict[str, list[Run]]:
+    """Warm every handler up, then run the rounds, rotating the handlers' order."""
+    for position, handler in enumerate(handlers):
+        await bench.measure(handler, WARM_UP_SECONDS, f"w{position}")
+    bench.left_open.clear()
+    runs: dict[str, list[Run]] = {handler.name: [] for handler in handlers}
+    for index in range(args.rounds):
+        shift = index % len(handlers)
+        for handler in handlers[shift:] + handlers[:shift]:
+            prefix = f"r{index}h{handlers.index(handler)}"
+            run_ = await bench.measure(handler, args.seconds, prefix)
+            runs[handler.name].append(run_)
+            print(
+                f"round {index + 1} {handler.name:12} {run_.sender.rate:8,.0f}/s"
+                f"  p50 {run_.sender.p50_ms:5.2f} ms  p99 {run_.sender.p99_ms:6.2f} ms"
+                f"  max {run_.sender.max_ms:6.1f} ms",
+                flush=True,
+            )
+    return runs
 
 
-async def _post_calls(
-    client: aiohttp.ClientSession,
-    url: str,
-    calls: Iterator[list[Form]],
-    result: RunResult,
-) -> None:
-    for forms in calls:
-        for form in forms:
-            await _post(client, url, form, result)
-
-
-async def run_once(
-    client: aiohttp.ClientSession, url: str, calls: int, concurrency: int
-) -> RunResult:
-    """Post `calls` calls' notifications, `concurrency` calls at a time."""
-    work = [call_notifications() for _ in range(calls)]
-    shared = iter(work)
-    result = RunResult(sum(len(forms) for forms in work), 0.0)
-    start = time.perf_counter()
-    async with asyncio.TaskGroup() as group:
-        for _ in range(concurrency):
-            group.create_task(_post_calls(client, url, shared, result))
-    result.seconds = time.perf_counter() - start
-    return result
-
-
-async def compare(
-    instance: Instance,
-    client: aiohttp.ClientSession,
-    calls: int,
-    concurrency: int,
-    rounds: int,
-) -> tuple[list[RunResult], list[RunResult]]:
-    """Alternate Hoiio and bare runs; return the results of each."""
-    hoiio: list[RunResult] = []
-    bare: list[RunResult] = []
-    for _ in range(rounds):
-        hoiio.append(
-            await run_once(client, instance.hoiio_webhook_url, calls, concurrency)
-        )
-        await instance.hass.async_block_till_done()
-        bare.append(
-            await run_once(client, instance.bare_webhook_url, calls, concurrency)
-        )
-        await instance.hass.async_block_till_done()
-    return hoiio, bare
-
-
-def report(
-    table: Table, label: str, hoiio: list[RunResult], bare: list[RunResult]
-) -> None:
-    """Add the medians, percentiles and ratio of one mode to the table."""
-    hoiio_rate = median([r.rate for r in hoiio])
-    bare_rate = median([r.rate for r in bare])
-    hoiio_lat = [x for r in hoiio for x in r.latencies]
-    bare_lat = [x for r in bare for x in r.latencies]
-    table.add(f"{label}: Hoiio throughput", hoiio_rate, "notif/s", digits=0)
-    table.add(f"{label}: bare throughput", bare_rate, "notif/s", digits=0)
-    table.add(f"{label}: Hoiio p50 latency", percentile(hoiio_lat, 0.5) * 1e3, "ms")
-    table.add(f"{label}: Hoiio p99 latency", percentile(hoiio_lat, 0.99) * 1e3, "ms")
-    table.add(f"{label}: bare p50 latency", percentile(bare_lat, 0.5) * 1e3, "ms")
-    table.add(f"{label}: bare p99 latency", percentile(bare_lat, 0.99) * 1e3, "ms")
+def throughput_table(args: argparse.Namespace, runs: dict[str, list[Run]]) -> Table:
+    """Return the medians of throughput, latency and CPU, and the ratios."""
+    table = Table(
+        f"webhook: wrk, {args.connections} connections, calls of answer/play/"
+        f"gather/hangup, {args.rounds} rounds x {args.seconds:g} s, medians"
+    )
+    rate = {name: median([r.sender.rate for r in rs]) for name, rs in runs.items()}
+    for name in runs:
+        table.add(f"{name}: throughput", rate[name], "notif/s", digits=0)
+    for name in HOME_ASSISTANT_HANDLERS:
+        p50 = median([r.sender.p50_ms for r in runs[name]])
+        p99 = median([r.sender.p99_ms for r in runs[name]])
+        table.add(f"{name}: p50 latency", p50, "ms", digits=2)
+        table.add(f"{name}: p99 latency", p99, "ms", digits=2)
     table.add(
-        f"{label}: added server time / notification",
-        (1 / hoiio_rate - 1 / bare_rate) * 1e6,
-        "us",
+        "ratio Hoiio/floor",
+        rate["hoiio"] / rate["floor"],
+        target=Target(">=", MIN_RATIO),
+    )
+    table.add("ratio Hoiio/bare", rate["hoiio"] / rate["bare"])
+    table.add("ratio Hoiio/floor-states", rate["hoiio"] / rate["floor-states"])
+    add_round_ratios(table, runs)
+    table.add(
+        "time Hoiio adds over the floor",
+        (1 / rate["hoiio"] - 1 / rate["floor"]) * 1e6,
+        "us/notif",
+        digits=0,
+    )
+    add_cpu_per_notification(table, runs)
+    return table
+
+
+def add_round_ratios(table: Table, runs: dict[str, list[Run]]) -> None:
+    """Add the lowest and highest Hoiio/floor ratio of a round."""
+    ratios = [
+        hoiio.sender.rate / floor.sender.rate
+        for hoiio, floor in zip(runs["hoiio"], runs["floor"], strict=True)
+    ]
+    table.add("ratio Hoiio/floor, lowest round", min(ratios))
+    table.add("ratio Hoiio/floor, highest round", max(ratios))
+
+
+def add_cpu_per_notification(table: Table, runs: dict[str, list[Run]]) -> None:
+    """Add the CPU time each handler's notifications cost Home Assistant."""
+    cpu = {
+        name: median([r.server_cpu_seconds / r.sender.requests * 1e6 for r in rs])
+        for name, rs in runs.items()
+        if name in HOME_ASSISTANT_HANDLERS
+    }
+    for name, value in cpu.items():
+        table.add(f"{name}: CPU per notification", value, "us", digits=0)
+    # It does not depend on how much CPU other programs leave to Home
+    # Assistant: on a busy machine it is the steadier comparison.
+    table.add("ratio Hoiio/floor by CPU per notification", cpu["floor"] / cpu["hoiio"])
+
+
+def checks_table(runs: dict[str, list[Run]], bench: Bench) -> Table:
+    """Return the rounds' spread, the CPU of each side and the checks."""
+    table = Table("webhook: spread of rounds, CPU, sender headroom, checks")
+    for name, name_runs in runs.items():
+        rates = [r.sender.rate for r in name_runs]
+        spread = (max(rates) - min(rates)) / median(rates) * 100
+        table.add(f"{name}: spread of rounds (max-min)/median", spread, "%", digits=1)
+    add_cpu_figures(table, runs)
+    add_checks(table, runs, bench)
+    return table
+
+
+def add_cpu_figures(table: Table, runs: dict[str, list[Run]]) -> None:
+    """Add the CPU each side used and how far the sender is from its limit."""
+    for name in HOME_ASSISTANT_HANDLERS:
+        cores = median([r.server_cpu_seconds / r.sender.seconds for r in runs[name]])
+        kernel = median(
+            [r.server_system_seconds / r.server_cpu_seconds for r in runs[name]]
+        )
+        table.add(f"{name}: Home Assistant CPU", cores, "cores", digits=2)
+        table.add(f"{name}: of which in the kernel", kernel * 100, "%", digits=0)
+    for name in ("bare", "plain"):
+        cores = median([r.sender.cpu_cores for r in runs[name]])
+        table.add(f"{name}: wrk CPU", cores, "cores", digits=2)
+    every_run = [r for rs in runs.values() for r in rs]
+    table.add(
+        "wrk: notifications per CPU second",
+        median([r.sender.requests / r.sender.cpu_seconds for r in every_run]),
+        digits=0,
+    )
+    bare = median([r.sender.rate for r in runs["bare"]])
+    plain = median([r.sender.rate for r in runs["plain"]])
+    table.add(
+        "sender headroom: plain server / bare",
+        plain / bare,
+        target=Target(">=", MIN_SENDER_HEADROOM),
+    )
+
+
+def add_checks(table: Table, runs: dict[str, list[Run]], bench: Bench) -> None:
+    """Add the checks that every notification was answered and handled."""
+    every_run = [r for rs in runs.values() for r in rs]
+    table.add(
+        "answers other than 200",
+        sum(r.sender.refused for r in every_run),
+        target=Target("<=", 0),
         digits=0,
     )
     table.add(
-        f"{label}: ratio Hoiio/bare throughput",
-        hoiio_rate / bare_rate,
-        target=Target(">=", MIN_RATIO),
+        "socket errors and timeouts",
+        sum(r.sender.socket_errors for r in every_run),
+        target=Target("<=", 0),
+        digits=0,
     )
-    failures = sum(r.failures for r in hoiio + bare)
-    table.add(f"{label}: non-200 answers", failures, target=Target("<=", 0), digits=0)
+    for name in EVENT_HANDLERS:
+        table.add(
+            f"{name}: notifications answered",
+            sum(r.sender.requests for r in runs[name]),
+            digits=0,
+        )
+        table.add(
+            f"{name}: hoiio_event fired", sum(r.events for r in runs[name]), digits=0
+        )
+        table.add(
+            f"{name}: answered without a hoiio_event",
+            sum(max(0, r.sender.requests - r.events) for r in runs[name]),
+            target=Target("<=", 0),
+            digits=0,
+        )
+        table.add(
+            f"{name}: hoiio_event beyond notifications sent",
+            sum(max(0, r.events - r.sender.sent) for r in runs[name]),
+            target=Target("<=", 0),
+            digits=0,
+        )
+        table.add(
+            f"{name}: calls left open after the runs",
+            bench.left_open.get(name, 0),
+            target=Target("<=", 0),
+            digits=0,
+        )
 
 
-async def main_async(args: argparse.Namespace) -> Table:
-    """Run the sequential and concurrent comparisons."""
-    table = Table(
-        f"webhook: {args.calls} calls x 5 notifications per round, "
-        f"{args.rounds} rounds, medians"
+async def profile(
+    bench: Bench, handler: Handler, args: argparse.Namespace, py_spy: str
+) -> ProfileRun:
+    """Drive a handler once more while py-spy samples this process."""
+    out = args.profile / f"{handler.name}.txt"
+    command = [
+        py_spy,
+        "record",
+        f"--pid={os.getpid()}",
+        f"--rate={PROFILE_RATE}",
+        f"--duration={round(args.seconds) + PROFILE_ATTACH_SECONDS + 2}",
+        # Only the thread holding the GIL: the Python work of the event loop.
+        "--gil",
+        "--format=raw",
+        f"--output={out}",
+    ]
+    spy = await asyncio.create_subprocess_exec(
+        *command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
+    await asyncio.sleep(PROFILE_ATTACH_SECONDS)
+    run_ = await bench.measure(handler, args.seconds, f"p{handler.name}")
+    _, stderr = await spy.communicate()
+    if spy.returncode != 0:
+        raise RuntimeError(f"py-spy failed: {stderr.decode().strip()}")
+    return ProfileRun(handler.name, out, PROFILE_RATE, run_.sender.requests)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    """Run the rounds, print the table, then profile if asked."""
+    wrk = ensure_wrk()
+    py_spy = find_py_spy(args) if args.profile else None
     async with (
         running_instance() as instance,
-        aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=args.concurrency)
-        ) as client,
+        plain_server() as plain_url,
+        aiohttp.ClientSession() as client,
     ):
-        await compare(instance, client, 50, 1, 1)  # warm-up
-        sequential = await compare(instance, client, args.calls, 1, args.rounds)
-        report(table, "sequential", *sequential)
-        concurrent = await compare(
-            instance, client, args.calls, args.concurrency, args.rounds
+        handlers = await add_handlers(instance, plain_url)
+        bench = Bench(instance, wrk, client, args.connections, EventCounter(instance))
+        runs = await run_rounds(bench, handlers, args)
+        throughput_table(args, runs).print()
+        checks_table(runs, bench).print()
+        if py_spy is not None:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            profiles = [
+                await profile(bench, handler, args, py_spy)
+                for handler in handlers
+                if handler.name in PROFILED
+            ]
+            print_profiles(profiles, user_us_per_notification(runs))
+
+
+def user_us_per_notification(runs: dict[str, list[Run]]) -> dict[str, float]:
+    """Return each handler's median user CPU time per notification, in us."""
+    return {
+        name: median([r.server_user_seconds / r.sender.requests * 1e6 for r in rs])
+        for name, rs in runs.items()
+        if name in HOME_ASSISTANT_HANDLERS
+    }
+
+
+async def add_handlers(instance: Instance, plain_url: str) -> list[Handler]:
+    """Register the floors; return every handler under test, in running order."""
+    entity_floor = EntityFloor(instance.hass, "floor_id")
+    states_floor = StatesFloor(instance.hass, "floor_states_id")
+    for floor in (entity_floor, states_floor):
+        await floor.async_setup()
+    tracker = instance.loaded_entry.runtime_data.tracker
+    return [
+        Handler("hoiio", instance.hoiio_webhook_url, lambda: tracker.ongoing_count),
+        Handler("floor", webhook_url(instance, entity_floor), open_calls(entity_floor)),
+        Handler(
+            "floor-states",
+            webhook_url(instance, states_floor),
+            open_calls(states_floor),
+        ),
+        Handler("bare", instance.bare_webhook_url),
+        Handler("plain", plain_url),
+    ]
+
+
+def webhook_url(instance: Instance, floor: FloorWebhook) -> str:
+    """Return the URL of a floor's webhook."""
+    return f"{instance.url}/api/webhook/{floor.webhook_id}"
+
+
+def open_calls(floor: FloorWebhook) -> Callable[[], int]:
+    """Return a function that counts a floor's open calls."""
+    return lambda: len(floor.calls)
+
+
+def find_py_spy(args: argparse.Namespace) -> str:
+    """Return the py-spy to profile with, or stop with advice."""
+    found = args.py_spy or shutil.which("py-spy")
+    if found is None or not Path(found).exists():
+        raise SystemExit(
+            "--profile needs py-spy: `pip install py-spy` into any virtual "
+            "environment and pass its path with --py-spy"
         )
-        report(table, f"concurrent x{args.concurrency}", *concurrent)
-        tracker = instance.loaded_entry.runtime_data.tracker
-        table.add("tracker size afterwards (ongoing)", tracker.size[0], digits=0)
-    return table
+    return str(found)
 
 
 def parse_args() -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=400, help="calls per round")
+    parser.add_argument("--seconds", type=float, default=5, help="length of a run")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--profile", type=Path, help="folder for py-spy profiles")
+    parser.add_argument("--py-spy", help="py-spy executable (default: on PATH)")
     return parser.parse_args()
 
 
 def main() -> None:
-    """Run the benchmark and print its table."""
-    run_benchmark(main_async, parse_args())
+    """Run the benchmark."""
+    args = parse_args()
+    run(lambda: main_async(args))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from typing import Final
 
 HERE: Final = Path(__file__).resolve().parent
 BENCHMARKS: Final = (
-    ("bench_webhook.py", ("--calls", "100", "--rounds", "3")),
+    ("bench_webhook.py", ("--seconds", "2", "--rounds", "3")),
     ("bench_actions.py", ("--iterations", "60")),
     ("bench_memory.py", ("--sessions", "1000")),
     ("bench_startup.py", ("--imports", "3", "--setups", "5")),
