@@ -53,7 +53,7 @@ from harness import (
     running_instance,
 )
 from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, callback
+from homeassistant.core import Event, EventStateChangedData, callback
 from profile_summary import ProfileRun, print_profiles
 from sender import SenderRun, ensure_wrk, run_wrk
 
@@ -120,10 +120,12 @@ class EventCounter:
 
     @callback
     def _count_event(self, event: Event) -> None:
+        """Count a hoiio_event."""
         self.events += 1
 
     @callback
-    def _count_state(self, event: Event) -> None:
+    def _count_state(self, event: Event[EventStateChangedData]) -> None:
+        """Count a state change."""
         self.states += 1
 
 
@@ -355,32 +357,39 @@ def add_checks(table: Table, runs: dict[str, list[Run]], bench: Bench) -> None:
         digits=0,
     )
     for name in EVENT_HANDLERS:
-        table.add(
-            f"{name}: notifications answered",
-            sum(r.sender.requests for r in runs[name]),
-            digits=0,
-        )
-        table.add(
-            f"{name}: hoiio_event fired", sum(r.events for r in runs[name]), digits=0
-        )
-        table.add(
-            f"{name}: answered without a hoiio_event",
-            sum(max(0, r.sender.requests - r.events) for r in runs[name]),
-            target=Target("<=", 0),
-            digits=0,
-        )
-        table.add(
-            f"{name}: hoiio_event beyond notifications sent",
-            sum(max(0, r.events - r.sender.sent) for r in runs[name]),
-            target=Target("<=", 0),
-            digits=0,
-        )
-        table.add(
-            f"{name}: calls left open after the runs",
-            bench.left_open.get(name, 0),
-            target=Target("<=", 0),
-            digits=0,
-        )
+        add_handler_checks(table, name, runs[name], bench.left_open.get(name, 0))
+
+
+def add_handler_checks(
+    table: Table, name: str, runs: list[Run], left_open: int
+) -> None:
+    """Add the checks that a handler fired one hoiio_event per notification."""
+    table.add(
+        f"{name}: notifications answered",
+        sum(r.sender.requests for r in runs),
+        digits=0,
+    )
+    table.add(f"{name}: hoiio_event fired", sum(r.events for r in runs), digits=0)
+    # wrk stops with a notification in flight on each connection: it may be
+    # handled but not answered, so events may pass the answers, never the sent.
+    table.add(
+        f"{name}: answered without a hoiio_event",
+        sum(max(0, r.sender.requests - r.events) for r in runs),
+        target=Target("<=", 0),
+        digits=0,
+    )
+    table.add(
+        f"{name}: hoiio_event beyond notifications sent",
+        sum(max(0, r.events - r.sender.sent) for r in runs),
+        target=Target("<=", 0),
+        digits=0,
+    )
+    table.add(
+        f"{name}: calls left open after the runs",
+        left_open,
+        target=Target("<=", 0),
+        digits=0,
+    )
 
 
 async def profile(

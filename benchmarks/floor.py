@@ -102,6 +102,7 @@ class FloorCurrentCall(SensorEntity):
         self._calls = calls
 
     def _current(self) -> dict[str, str] | None:
+        """Return the first notification of the current call, if any."""
         return next(reversed(self._calls.values()), None)
 
     @property
@@ -155,9 +156,11 @@ class FloorWebhook:
         return web.Response(status=200)
 
     def _write_event(self, block: str, fields: dict[str, str]) -> None:
+        """Write the call event entity's state."""
         raise NotImplementedError
 
     def _write_calls(self) -> None:
+        """Write the ongoing-calls and current-call states."""
         raise NotImplementedError
 
 
@@ -186,9 +189,11 @@ class EntityFloor(FloorWebhook):
         await super().async_setup()
 
     def _write_event(self, block: str, fields: dict[str, str]) -> None:
+        """Trigger the event entity."""
         self._event.async_notified(block, fields)
 
     def _write_calls(self) -> None:
+        """Write both sensors."""
         for sensor in self._sensors:
             sensor.async_write_ha_state()
 
@@ -197,6 +202,7 @@ class StatesFloor(FloorWebhook):
     """The floor writing the same states straight into the state machine."""
 
     def _write_event(self, block: str, fields: dict[str, str]) -> None:
+        """Set an event-like state: the time, the event type and the fields."""
         self._hass.states.async_set(
             "event.floor_states_call",
             dt_util.utcnow().isoformat(timespec="milliseconds"),
@@ -209,6 +215,7 @@ class StatesFloor(FloorWebhook):
         )
 
     def _write_calls(self) -> None:
+        """Set the two sensors' states as the entities would write them."""
         states = self._hass.states
         states.async_set(
             "sensor.floor_states_ongoing_calls",

@@ -30,10 +30,7 @@ async def serve() -> None:
     await runner.setup()
     site = web.TCPSite(runner, HOST, 0)
     await site.start()
-    server = site._server  # noqa: SLF001
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]
-    print(port, flush=True)
+    print(runner.addresses[0][1], flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await runner.cleanup()
 
