@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import json
@@ -35,6 +36,7 @@ from bootstrap import (  # noqa: E402
     HOIIO_NUMBER,
     PASSWORD,
     USERNAME,
+    BootstrapError,
     HassRest,
     HassWebsocket,
     ensure_hoiio_entry,
@@ -202,9 +204,21 @@ async def _configure(
                 }
             )
             entity_ids = await websocket.hoiio_entity_ids(entry.entry_id)
+            await _confirm_http_config(websocket)
         finally:
             await websocket.close()
     return entry.entry_id, entity_ids
+
+
+async def _confirm_http_config(websocket: HassWebsocket) -> None:
+    """Keep the HTTP settings of configuration.yaml on newer releases.
+
+    From 2026 on, Home Assistant tries new HTTP settings, asks in a dialog to
+    confirm them and reverts after five minutes; older releases have no such
+    command.
+    """
+    with contextlib.suppress(BootstrapError):
+        await websocket.command({"type": "http/config/promote"})
 
 
 def start_chromium(profile_dir: Path) -> webdriver.Chrome:
@@ -242,24 +256,32 @@ const walk = (root, visit) => {
     if (element.shadowRoot) walk(element.shadowRoot, visit);
   }
 };
-const deepQueryAll = (selector) => {
+const deepQueryIn = (node, selector) => {
   const found = [];
-  walk(document, (root) => found.push(...root.querySelectorAll(selector)));
+  const roots = [node, ...(node.shadowRoot ? [node.shadowRoot] : [])];
+  for (const root of roots) {
+    walk(root, (inner) => found.push(...inner.querySelectorAll(selector)));
+  }
   return found;
 };
-const deepText = () => {
+const deepQueryAll = (selector) => deepQueryIn(document, selector);
+const deepTextOf = (node) => {
   const parts = [];
-  walk(document, (root) => {
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    while (walker.nextNode()) {
-      const parent = walker.currentNode.parentElement;
-      if (parent && !['STYLE', 'SCRIPT'].includes(parent.tagName)) {
-        parts.push(walker.currentNode.textContent);
+  const roots = [node, ...(node.shadowRoot ? [node.shadowRoot] : [])];
+  for (const start of roots) {
+    walk(start, (root) => {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        const parent = walker.currentNode.parentElement;
+        if (parent && !['STYLE', 'SCRIPT'].includes(parent.tagName)) {
+          parts.push(walker.currentNode.textContent);
+        }
       }
-    }
-  });
-  return parts.join(' ').replace(/\\s+/g, ' ');
+    });
+  }
+  return parts.join(' ').replace(/\\s+/g, ' ').trim();
 };
+const deepText = () => deepTextOf(document);
 """
 
 
@@ -310,11 +332,12 @@ class Page:
         """Type a value into the text field with a label, as a user would."""
         self.run(
             """
-            const field = deepQueryAll('ha-textfield')
-              .find((textfield) => textfield.label === arguments[0]);
-            const input = field.shadowRoot.querySelector('input');
+            const field = deepQueryAll('ha-textfield, ha-input')
+              .find((element) => element.label === arguments[0]);
+            const input = deepQueryIn(field, 'input')[0];
             input.value = arguments[1];
             input.dispatchEvent(new Event('input', {bubbles: true, composed: true}));
+            input.dispatchEvent(new Event('change', {bubbles: true, composed: true}));
             """,
             label,
             value,

@@ -14,26 +14,41 @@ EN_JSON = ROOT / "custom_components" / "hoiio" / "translations" / "en.json"
 # The rows of the action form: each field's name and description as shown.
 FORM_ROWS_JS = """
 return deepQueryAll('ha-settings-row').map((row) => ({
-  heading: row.querySelector('[slot=heading]')?.textContent.trim() ?? '',
-  description: row.querySelector('[slot=description]')?.textContent.trim() ?? '',
+  heading: deepTextOf(row.querySelector('[slot=heading]')),
+  description: deepTextOf(row.querySelector('[slot=description]')),
 }));
 """
-# The lines of the logbook: text, the name that links to the entity, the entity
-# the line belongs to and the icon shown for it.
-LOGBOOK_LINES_JS = """
-return deepQueryAll('ha-logbook-renderer .entry, .entry').map((entry) => {
-  const badge = entry.querySelector('state-badge');
-  const icons = badge?.shadowRoot
-    ? [...badge.shadowRoot.querySelectorAll('ha-state-icon')].map((icon) => icon.icon
-        ?? icon.shadowRoot?.querySelector('ha-icon')?.icon)
-    : [];
-  return {
-    text: entry.querySelector('.message')?.textContent.replace(/\\s+/g, ' ').trim(),
-    link: entry.querySelector('.message button.link')?.textContent.trim() ?? null,
-    entity: badge?.stateObj?.entity_id ?? null,
-    icons: icons.filter(Boolean),
-  };
-});
+# The logbook as drawn: one element per line (Home Assistant 2026 draws
+# <ha-logbook-entry> elements, 2025 .entry rows), with its text and icons, and the
+# entries the logbook loaded (what the websocket API sent it).
+LOGBOOK_JS = """
+const drawn = deepQueryAll('ha-logbook-entry');
+const elements = drawn.length ? drawn : deepQueryAll('.entry');
+const renderer = deepQueryAll('ha-logbook-renderer')[0];
+return {
+  lines: elements.map((element) => ({
+    text: deepTextOf(element),
+    icons: [...new Set(deepQueryIn(element, 'ha-state-icon, ha-icon')
+      .map((icon) => icon.icon).filter(Boolean))],
+  })),
+  entries: (renderer?.entries ?? []).map((entry) => ({
+    entity_id: entry.entity_id ?? null, domain: entry.domain ?? null,
+    message: entry.message ?? null,
+  })),
+};
+"""
+# Clicks the line that contains a text, where it links to its entity.
+CLICK_LINE_JS = """
+const drawn = deepQueryAll('ha-logbook-entry');
+const elements = drawn.length ? drawn : deepQueryAll('.entry');
+const line = elements.find((element) => deepTextOf(element).includes(arguments[0]));
+deepQueryIn(line, 'button.link, [role=button]')[0].click();
+"""
+# In an open activity details dialog, clicks the row of the entity; returns it.
+OPEN_ENTITY_FROM_DETAILS_JS = """
+const details = deepQueryAll('dialog-logbook-detail').find((dialog) => dialog._params);
+deepQueryIn(details, 'button.interactive')[0].click();
+return details._params.entry.entity_id;
 """
 
 
@@ -85,52 +100,53 @@ def test_logbook_shows_a_call_as_one_linked_line(
     """A call is one sentence, with the Call entity's icon and a link to it.
 
     Home Assistant adds its own line for the Call entity's state change; the
-    integration cannot leave it out (see README, Logbook).
+    integration cannot leave it out (see README, In the logbook).
     """
     caller = "+6590001234"
+    sentence = f"Incoming call from {caller}"
     hoiio_instance.incoming_call(caller)
     call_entity = hoiio_instance.entity_ids["call"]
     page.open("/logbook")
-    lines: list[dict[str, Any]] = page.wait_for(
-        f"const lines = (() => {{ {LOGBOOK_LINES_JS} }})();"
-        " return lines.some((line) => line.text?.endsWith(arguments[0])) && lines;",
+    logbook: dict[str, list[dict[str, Any]]] = page.wait_for(
+        f"const logbook = (() => {{ {LOGBOOK_JS} }})();"
+        " return logbook.lines.some((line) => line.text.includes(arguments[0])"
+        " && line.icons.length) && logbook;",
         30,
-        f"Incoming call from {caller}",
+        sentence,
     )
     screenshot(tmp_path, "logbook")
 
-    ours = [
-        line for line in lines if line["text"] == f"Hoiio Incoming call from {caller}"
-    ]
-    assert ours == [
-        {
-            "text": f"Hoiio Incoming call from {caller}",
-            "link": "Hoiio",
-            "entity": call_entity,
-            "icons": ["mdi:phone-log"],
-        }
-    ]
-    described = [line for line in lines if line["link"] == "Hoiio"]
+    ours = [line for line in logbook["lines"] if sentence in line["text"]]
+    assert len(ours) == 1
+    assert ours[0]["icons"] == ["mdi:phone-log"]
+    entries = logbook["entries"]
+    described = [entry for entry in entries if entry["domain"] == "hoiio"]
+    assert [entry["message"] for entry in described].count(sentence) == 1
+    assert {entry["entity_id"] for entry in described} == {call_entity}
+    # Home Assistant's own line for the Call entity: one per notification.
     state_changes = [
-        line
-        for line in lines
-        if line["entity"] == call_entity and line["link"] != "Hoiio"
+        entry
+        for entry in entries
+        if entry["entity_id"] == call_entity and entry["domain"] is None
     ]
-    # One line of Home Assistant's own for each notification, no more.
     assert len(state_changes) == len(described)
 
-    page.run(
-        "deepQueryAll('.entry').find((entry) => entry.textContent.includes(arguments[0]))"
-        ".querySelector('.message button.link').click();",
-        f"Incoming call from {caller}",
+    # The line links to the Call entity: in 2025 its name opens the entity; in
+    # 2026 the line opens its details, whose entity row opens the entity.
+    page.run(CLICK_LINE_JS, sentence)
+    opened = page.wait_for(
+        "return deepQueryAll('ha-more-info-dialog').map((d) => d._entityId)"
+        ".find(Boolean) || (deepQueryAll('dialog-logbook-detail')"
+        ".some((d) => d._params) && 'details');"
     )
-    assert (
-        page.wait_for(
-            "return deepQueryAll('ha-more-info-dialog')"
-            ".map((dialog) => dialog._entityId).find(Boolean);"
+    if opened == "details":
+        screenshot(tmp_path, "logbook-details")
+        assert page.run(OPEN_ENTITY_FROM_DETAILS_JS) == call_entity
+        opened = page.wait_for(
+            "return deepQueryAll('ha-more-info-dialog').map((d) => d._entityId)"
+            ".find(Boolean);"
         )
-        == call_entity
-    )
+    assert opened == call_entity
     screenshot(tmp_path, "logbook-link")
 
 
@@ -162,7 +178,7 @@ def test_config_flow_error_shows_the_api_url(
         "return deepQueryAll('ha-expansion-panel').map((panel) => panel.expanded);"
     ) == [True]
     values = page.run(
-        "return Object.fromEntries(deepQueryAll('ha-textfield')"
+        "return Object.fromEntries(deepQueryAll('ha-textfield, ha-input')"
         ".map((field) => [field.label, field.value]));"
     )
     assert values == {
