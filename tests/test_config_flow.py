@@ -20,6 +20,7 @@ from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import pytest_socket
 import voluptuous as vol
 
 from custom_components.hoiio.api import DEFAULT_BASE_URL
@@ -715,8 +716,18 @@ def own_resolver(resolver: AsyncResolver) -> Any:
     )
 
 
+@pytest.fixture
+def any_loopback(socket_enabled: None) -> None:
+    """Let connections reach ::1 too, which `localhost` may also name.
+
+    The test plugin lets tests connect to 127.0.0.1 only, and refuses ::1 with
+    an error no client falls back from; the simulator listens on 127.0.0.1.
+    """
+    pytest_socket._remove_restrictions()
+
+
 async def test_user_api_url_with_a_host_name(
-    hass: HomeAssistant, ha_url: str, simulator: HoiioSimulator
+    hass: HomeAssistant, ha_url: str, simulator: HoiioSimulator, any_loopback: None
 ) -> None:
     """A host name resolves through Home Assistant's shared client session.
 
