@@ -87,7 +87,8 @@ def browser_session(
         page = Page(driver, hoiio_instance.hass_url)
         try:
             page.log_in()
-        except BaseException:
+        except BaseException as err:
+            err.add_note(f"page at {driver.current_url}: {page.text()[:2000]}")
             driver.quit()
             raise
     try:

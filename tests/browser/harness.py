@@ -127,7 +127,10 @@ def start_instance(workdir: Path) -> HomeAssistantInstance:
     bin_dir = Path(sys.executable).parent
     config_dir = workdir / "config"
     config_dir.mkdir(parents=True)
-    hass_port, sim_port = free_port(), free_port()
+    hass_port = free_port()
+    sim_port = free_port()
+    while sim_port == hass_port:
+        sim_port = free_port()
     hass_url, sim_url = f"http://{HOST}:{hass_port}", f"http://{HOST}:{sim_port}"
     (config_dir / "configuration.yaml").write_text(
         CONFIGURATION.format(host=HOST, port=hass_port), encoding="utf-8"
@@ -168,8 +171,9 @@ def start_instance(workdir: Path) -> HomeAssistantInstance:
         instance.entry_id, instance.entity_ids = asyncio.run(
             _configure(instance, hass.alive)
         )
-    except BaseException:
+    except BaseException as err:
         instance.stop()
+        err.add_note(instance.logs())
         raise
     return instance
 

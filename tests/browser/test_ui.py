@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
+
+from selenium.common.exceptions import TimeoutException
 
 from .harness import ROOT, HomeAssistantInstance, Page
 
@@ -75,12 +78,16 @@ def test_transfer_form_shows_every_description(
     expected = {
         field["name"]: field["description"] for field in texts["fields"].values()
     }
-    rows = page.wait_for(
-        f"const rows = (() => {{ {FORM_ROWS_JS} }})();"
-        " return rows.length >= arguments[0] && rows;",
-        30,
-        len(expected),
-    )
+    # Newer frontends render each description as Markdown a moment later.
+    with contextlib.suppress(TimeoutException):
+        page.wait_for(
+            f"const rows = (() => {{ {FORM_ROWS_JS} }})();"
+            " return rows.length >= arguments[0]"
+            " && rows.every((row) => row.heading && row.description);",
+            30,
+            len(expected),
+        )
+    rows = page.run(FORM_ROWS_JS)
     with page.tall_window():
         screenshot(tmp_path, "transfer-form")
 
