@@ -119,6 +119,21 @@ def screenshot(
     return take
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
+    """Take a screenshot of the page when a browser test fails."""
+    report: pytest.TestReport = yield
+    funcargs = getattr(item, "funcargs", {})
+    page, tmp_path = funcargs.get("page"), funcargs.get("tmp_path")
+    if report.failed and report.when == "call" and page and tmp_path:
+        with _network_open():
+            path = page.screenshot(tmp_path / "failure.png")
+        item.config.stash.setdefault(SCREENSHOTS, []).append(path)
+    return report
+
+
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:

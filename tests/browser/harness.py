@@ -348,10 +348,15 @@ class Page:
         )
 
     def click_button(self, text: str) -> None:
-        """Click the button that reads text."""
-        self.run(
-            "deepQueryAll('ha-button, mwc-button, button')"
-            ".find((button) => button.textContent.trim() === arguments[0]).click();",
+        """Click the button that reads text, once it is there."""
+        self.wait_for(
+            """
+            const button = deepQueryAll('ha-button, mwc-button, button')
+              .find((element) => deepTextOf(element) === arguments[0]);
+            button?.click();
+            return Boolean(button);
+            """,
+            30,
             text,
         )
 
@@ -376,11 +381,12 @@ class Page:
             username,
             password,
         )
-        self.run(
+        self.wait_for(
             """
             const button = deepQueryAll('ha-button, mwc-button, button')
-              .find((b) => /log in/i.test(b.textContent));
-            button.click();
+              .find((element) => /^log in$/i.test(deepTextOf(element)));
+            button?.click();
+            return Boolean(button);
             """
         )
         self.wait_for("return deepQueryAll('ha-sidebar').length > 0", 60)
