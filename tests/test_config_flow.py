@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 import json
 from pathlib import Path
 import re
+import socket
 from types import ModuleType
 from typing import Any
 from unittest.mock import patch
 
+from aiohttp.resolver import AsyncResolver
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, section
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import pytest_socket
 import voluptuous as vol
 
+from custom_components.hoiio.api import DEFAULT_BASE_URL
 from custom_components.hoiio.const import (
     CONF_ADVANCED,
     CONF_API_URL,
@@ -619,3 +626,176 @@ async def test_parallel_user_flows_abort_translated(
         (COMPONENT / "translations" / "en.json").read_text(encoding="utf-8")
     )["config"]
     assert result["reason"] in config["abort"]
+
+
+def advanced_section(schema: vol.Schema) -> section:
+    """Return the section of the user form that holds the API URL."""
+    value = schema.schema[CONF_ADVANCED]
+    assert isinstance(value, section)
+    return value
+
+
+def top_suggestions(schema: vol.Schema) -> dict[str, Any]:
+    """Return the suggested values of the fields outside sections."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in schema.schema
+        if key.description and "suggested_value" in key.description
+    }
+
+
+async def test_user_form_starts_with_the_api_url_hidden(hass: HomeAssistant) -> None:
+    """The first form keeps the advanced section closed and names the simulator."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert advanced_section(result["data_schema"]).options["collapsed"] is True
+    assert result["description_placeholders"] == {
+        "simulator_url": "http://127.0.0.1:8950/open/"
+    }
+    strings = json.loads(
+        (COMPONENT / "translations" / "en.json").read_text(encoding="utf-8")
+    )
+    advanced = strings["config"]["step"]["user"]["sections"]["advanced"]
+    assert "{simulator_url}" in advanced["data_description"][CONF_API_URL]
+
+
+@pytest.mark.parametrize(
+    ("api_url", "access_token", "error"),
+    [
+        ("ftp://not-http", ACCESS_TOKEN, "invalid_url"),
+        ("stopped", ACCESS_TOKEN, "cannot_connect"),
+        ("simulator", "wrong", "invalid_auth"),
+    ],
+)
+async def test_user_error_keeps_values_and_shows_the_api_url(
+    hass: HomeAssistant,
+    ha_url: str,
+    simulator: HoiioSimulator,
+    api_url: str,
+    access_token: str,
+    error: str,
+) -> None:
+    """After an error every field keeps its value and the API URL section is open.
+
+    It opens for errors about the API URL, and whenever the user changed the
+    URL, so the value the error may be about is in sight.
+    """
+    stopped = HoiioSimulator(SimulatorConfig())
+    await stopped.start()
+    urls = {"stopped": stopped.base_url, "simulator": simulator.base_url}
+    await stopped.stop()
+    url = urls.get(api_url, api_url)
+    flow_id = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, user_input(url, access_token=access_token)
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    schema = result["data_schema"]
+    assert advanced_section(schema).options["collapsed"] is False
+    assert top_suggestions(schema) == {
+        CONF_APP_ID: APP_ID,
+        CONF_ACCESS_TOKEN: access_token,
+    }
+    assert section_suggestions(schema) == {CONF_API_URL: url}
+
+
+def own_resolver(resolver: AsyncResolver) -> Any:
+    """Give Home Assistant's shared client session a resolver of this test's own.
+
+    The test plugin shares one resolver between tests, and Home Assistant
+    2026.x closes it together with the first instance that used it.
+    """
+    # Newer releases close the shared resolver through real_close.
+    resolver.real_close = resolver.close  # type: ignore[attr-defined]
+    return patch(
+        "homeassistant.helpers.aiohttp_client._async_make_resolver",
+        return_value=resolver,
+    )
+
+
+@pytest.fixture
+def any_loopback(socket_enabled: None) -> None:
+    """Let connections reach ::1 too, which `localhost` may also name.
+
+    The test plugin lets tests connect to 127.0.0.1 only, and refuses ::1 with
+    an error no client falls back from; the simulator listens on 127.0.0.1.
+    """
+    pytest_socket._remove_restrictions()
+
+
+async def test_user_api_url_with_a_host_name(
+    hass: HomeAssistant, ha_url: str, simulator: HoiioSimulator, any_loopback: None
+) -> None:
+    """A host name resolves through Home Assistant's shared client session.
+
+    The resolver is aiodns with the machine's own settings, as in Home
+    Assistant; `localhost` comes from /etc/hosts.
+    """
+    local_url = simulator.url.replace("127.0.0.1", "localhost")
+    assert local_url != simulator.url
+    resolver = AsyncResolver()
+    with own_resolver(resolver):
+        http = async_get_clientsession(hass)
+        async with http.get(f"{local_url}/_simulator/sessions") as response:
+            assert response.status == 200
+
+        flow_id = await start_user_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, user_input(f"{local_url}/open/")
+        )
+        await hass.async_block_till_done()
+    assert_demo_entry(result, f"{local_url}/open/")
+
+
+@pytest.fixture
+def nameserver(socket_enabled: None) -> Iterator[socket.socket]:
+    """Bind a UDP port on 127.0.0.1 that receives DNS queries and never answers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", 0))
+        udp.setblocking(False)
+        yield udp
+
+
+def resolver_asking(port: int) -> AsyncResolver:
+    """Return a resolver that asks only 127.0.0.1:port, once, for 0.2 s."""
+    return AsyncResolver(
+        nameservers=["127.0.0.1"], udp_port=port, tcp_port=port, timeout=0.2, tries=1
+    )
+
+
+# aiodns before 3.5 (Home Assistant 2025.4 pins 3.2.0) has no close(): while its
+# UDP socket is open it polls with a one-second timer, which the harness then
+# cancels instead of failing the test.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+@pytest.mark.parametrize("dns", ["silent", "refused"])
+async def test_user_default_api_url_unreachable(
+    hass: HomeAssistant, ha_url: str, nameserver: socket.socket, dns: str
+) -> None:
+    """The default API URL, whose name does not resolve, cannot be reached.
+
+    Home Assistant's shared session resolves through a name server on
+    127.0.0.1 that never answers (a look-up that hangs, bounded by the
+    resolver's timeout) or that refuses (the port closed): either way the form
+    says cannot_connect, never unknown, and the test needs no outside DNS.
+    """
+    port = nameserver.getsockname()[1]
+    if dns == "refused":
+        nameserver.close()
+    resolver = resolver_asking(port)
+    flow_id = await start_user_flow(hass)
+    with own_resolver(resolver):
+        async with asyncio.timeout(30):
+            result = await hass.config_entries.flow.async_configure(
+                flow_id, user_input(DEFAULT_BASE_URL)
+            )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert advanced_section(result["data_schema"]).options["collapsed"] is False
+    if dns == "silent":
+        query, _ = nameserver.recvfrom(512)
+        assert b"secure" in query
+        assert b"hoiio" in query
+    await resolver.close()

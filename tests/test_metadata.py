@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 import re
 from typing import Any
+from urllib.parse import urlparse
 
 from awesomeversion import (
     AwesomeVersion,
@@ -67,7 +68,7 @@ def strings() -> dict[str, Any]:
     return _json(INTEGRATION / "translations" / "en.json")
 
 
-# (a) services.yaml
+# (a) services.yaml: script/hassfest/services.py
 
 
 def _exists(value: Any) -> Any:
@@ -76,53 +77,112 @@ def _exists(value: Any) -> Any:
     return value
 
 
-# The field and service rules hassfest applies to custom integrations.
+# CUSTOM_INTEGRATION_NOT_TARGETED_FIELD_SCHEMA: actions without a target take no
+# filter; a custom integration may give name and description inline.
 FIELD_SCHEMA = vol.Schema(
     {
-        vol.Optional("name"): str,
-        vol.Optional("description"): str,
         vol.Optional("example"): _exists,
         vol.Optional("default"): _exists,
         vol.Optional("required"): bool,
         vol.Optional("advanced"): bool,
         vol.Optional("selector"): selector.validate_selector,
-        vol.Optional("filter"): dict,
-    }
-)
-SERVICE_SCHEMA = vol.Schema(
-    {
         vol.Optional("name"): str,
         vol.Optional("description"): str,
-        vol.Optional("target"): vol.Any(selector.TargetSelector.CONFIG_SCHEMA, None),
-        vol.Optional("fields"): vol.Schema({str: FIELD_SCHEMA}),
     }
 )
+SECTION_SCHEMA = vol.Schema(
+    {
+        vol.Optional("collapsed"): bool,
+        vol.Required("fields"): vol.Schema({str: FIELD_SCHEMA}),
+        vol.Optional("name"): str,
+        vol.Optional("description"): str,
+    }
+)
+SERVICE_SCHEMA = vol.Any(
+    vol.Schema(
+        {
+            vol.Optional("fields"): vol.Schema(
+                {str: vol.Any(FIELD_SCHEMA, SECTION_SCHEMA)}
+            ),
+            vol.Optional("name"): str,
+            vol.Optional("description"): str,
+        }
+    ),
+    None,
+)
+# CUSTOM_INTEGRATION_SERVICES_SCHEMA: only slugs; the dotted anchor keys that
+# core integrations may keep are refused for a custom integration.
+SERVICES_SCHEMA = vol.Schema({cv.slug: SERVICE_SCHEMA})
 
 
-def test_services_yaml_loads_with_home_assistants_schema() -> None:
-    """The file passes the schema Home Assistant itself loads it with."""
+def test_services_yaml_follows_hassfest_rules_for_custom_integrations() -> None:
+    """Only action keys, each field with known keys and a valid selector."""
     loaded = load_yaml(SERVICES_YAML)
     assert isinstance(loaded, dict)
-    validated = service._SERVICES_SCHEMA(loaded)
-    assert not any(key.startswith(".") for key in validated)
-    assert validated, "services.yaml declares no action"
+    SERVICES_SCHEMA(loaded)
+    assert loaded, "services.yaml declares no action"
+    assert set(service._SERVICES_SCHEMA(loaded)) == set(loaded)
 
 
-def test_services_yaml_follows_hassfest_rules(services_yaml: dict[str, Any]) -> None:
-    """Every field has known keys and a valid selector; ids are slugs."""
+def test_services_rules_catch_mistakes() -> None:
+    """The rules above refuse what hassfest refuses (so the test is not vacuous)."""
+    with pytest.raises(vol.Invalid):
+        SERVICES_SCHEMA({".session": {"selector": {"text": None}}, "play": None})
+    with pytest.raises(vol.Invalid):
+        SERVICES_SCHEMA({"play": {"fields": {"session": {"requried": True}}}})
+    with pytest.raises(vol.Invalid):
+        SERVICES_SCHEMA(
+            {"play": {"fields": {"session": {"selector": {"no_such_selector": {}}}}}}
+        )
+    with pytest.raises(vol.Invalid):
+        SERVICES_SCHEMA({"play": {"fields": {"tag": {"filter": {}}}}})
+    with pytest.raises(vol.Invalid):
+        SERVICES_SCHEMA({"Not A Slug": {}})
+
+
+def test_repeated_fields_are_declared_alike(services_yaml: dict[str, Any]) -> None:
+    """A field that several actions share is written the same way in each."""
+    seen: dict[str, dict[str, Any]] = {}
     for name, description in services_yaml.items():
-        assert cv.slug(name) == name
-        SERVICE_SCHEMA(description)
+        for field, declaration in (description.get("fields") or {}).items():
+            # A transfer also goes to rooms; a dial only to phone numbers.
+            kind = "dial" if name == "dial" else "transfer"
+            key = f"{field} of {kind}" if field in {"dest", "caller_id"} else field
+            assert seen.setdefault(key, declaration) == declaration, (name, field)
 
 
-def test_schema_rejects_a_broken_services_yaml() -> None:
-    """The schemas used above do catch mistakes (so the tests are not vacuous)."""
-    with pytest.raises(vol.Invalid):
-        SERVICE_SCHEMA({"fields": {"session": {"selector": {"no_such_selector": {}}}}})
-    with pytest.raises(vol.Invalid):
-        SERVICE_SCHEMA({"fields": {"session": {"requried": True}}})
-    with pytest.raises(vol.Invalid):
-        service._SERVICES_SCHEMA({"Not A Slug": {}})
+def _defaults(schema: vol.Schema) -> dict[str, Any]:
+    """Return the default values the action schema fills in."""
+    return {
+        str(marker.schema): marker.default()
+        for marker in schema.schema
+        if marker.default is not vol.UNDEFINED
+    }
+
+
+def _choices(schema: vol.Schema) -> dict[str, list[str]]:
+    """Return the allowed values of fields validated by vol.In."""
+    return {
+        str(marker.schema): list(validator.container)
+        for marker, validator in schema.schema.items()
+        if isinstance(validator, vol.In)
+    }
+
+
+def test_services_yaml_agrees_with_the_action_schemas(
+    services_yaml: dict[str, Any],
+) -> None:
+    """Defaults and select options in services.yaml are the schemas' own."""
+    for name, schema in SCHEMAS.items():
+        fields = services_yaml[name]["fields"]
+        declared_defaults = {
+            field: value["default"]
+            for field, value in fields.items()
+            if "default" in value
+        }
+        assert declared_defaults == _defaults(schema), name
+        for field, choices in _choices(schema).items():
+            assert fields[field]["selector"]["select"]["options"] == choices
 
 
 def _schema_fields(schema: vol.Schema) -> dict[str, bool]:
@@ -148,17 +208,17 @@ async def test_every_action_is_registered_and_vice_versa(
     assert set(SCHEMAS) == set(services_yaml)
 
 
-# (b) manifest.json
+# (b) manifest.json: script/hassfest/manifest.py
 
-IOT_CLASSES = {
+IOT_CLASSES = [
     "assumed_state",
     "calculated",
     "cloud_polling",
     "cloud_push",
     "local_polling",
     "local_push",
-}
-INTEGRATION_TYPES = {
+]
+INTEGRATION_TYPES = [
     "device",
     "entity",
     "hardware",
@@ -166,37 +226,11 @@ INTEGRATION_TYPES = {
     "hub",
     "service",
     "system",
-    "virtual",
-}
-MANIFEST_KEYS = {
-    "domain",
-    "name",
-    "integration_type",
-    "config_flow",
-    "mqtt",
-    "zeroconf",
-    "ssdp",
-    "bluetooth",
-    "homekit",
-    "dhcp",
-    "usb",
-    "documentation",
-    "issue_tracker",
-    "quality_scale",
-    "requirements",
-    "dependencies",
-    "after_dependencies",
-    "codeowners",
-    "loggers",
-    "import_executor",
-    "disabled",
-    "iot_class",
-    "single_config_entry",
-    "version",
-}
+]
 
 
 def _version(value: Any) -> str:
+    """Mirror verify_version."""
     if not isinstance(value, str):
         raise vol.Invalid("version must be a string")
     try:
@@ -215,10 +249,14 @@ def _version(value: Any) -> str:
     return value
 
 
-def _https_url(value: Any) -> str:
+def _custom_documentation_url(value: Any) -> str:
+    """An https URL, and not Home Assistant's own integration pages."""
     url: str = vol.Url()(value)
-    if not url.startswith("https://"):
-        raise vol.Invalid("URL must use https")
+    parsed = urlparse(url)
+    if parsed.scheme != "https":
+        raise vol.Invalid("documentation URL is not https")
+    if parsed.netloc == "www.home-assistant.io":
+        raise vol.Invalid("a custom integration documents itself elsewhere")
     return url
 
 
@@ -228,43 +266,48 @@ def _codeowner(value: Any) -> str:
     return value
 
 
+# CUSTOM_INTEGRATION_MANIFEST_SCHEMA without the discovery keys (zeroconf, ssdp,
+# bluetooth, homekit, dhcp, usb, mqtt), which this cloud integration has no use
+# for; unknown keys are refused, as by hassfest.
 MANIFEST_SCHEMA = vol.Schema(
     {
         vol.Required("domain"): vol.All(str, vol.Match(r"^[a-z0-9_]+$")),
         vol.Required("name"): vol.All(str, vol.Length(min=1)),
-        vol.Required("codeowners"): [_codeowner],
-        vol.Required("documentation"): _https_url,
-        vol.Required("issue_tracker"): _https_url,
-        vol.Required("version"): _version,
-        vol.Required("dependencies"): [str],
-        vol.Required("requirements"): [str],
-        vol.Required("iot_class"): vol.In(IOT_CLASSES),
-        vol.Required("config_flow"): bool,
-        vol.Optional("integration_type"): vol.In(INTEGRATION_TYPES),
+        vol.Optional("integration_type", default="hub"): vol.In(INTEGRATION_TYPES),
+        vol.Optional("config_flow"): bool,
+        vol.Required("documentation"): _custom_documentation_url,
+        vol.Optional("issue_tracker"): vol.Url(),
+        vol.Optional("quality_scale"): vol.In(
+            ["bronze", "silver", "gold", "platinum", "internal", "legacy"]
+        ),
+        vol.Optional("requirements"): [str],
+        vol.Optional("dependencies"): [str],
         vol.Optional("after_dependencies"): [str],
+        vol.Required("codeowners"): [_codeowner],
         vol.Optional("loggers"): [str],
+        vol.Optional("disabled"): str,
+        vol.Optional("iot_class"): vol.In(IOT_CLASSES),
         vol.Optional("single_config_entry"): bool,
+        vol.Optional("version"): _version,
         vol.Optional("import_executor"): bool,
-    },
-    extra=vol.ALLOW_EXTRA,
+    }
 )
 
 
 def test_manifest_follows_hassfest_rules() -> None:
-    """The manifest has the keys a custom integration needs, and only known ones."""
+    """Known keys only, sorted as hassfest sorts them, with a version."""
     manifest = _json(INTEGRATION / "manifest.json")
     MANIFEST_SCHEMA(manifest)
-    assert set(manifest) <= MANIFEST_KEYS, set(manifest) - MANIFEST_KEYS
+    # validate_manifest: the domain names the folder, an IoT class and (for a
+    # custom integration) a version are required.
     assert manifest["domain"] == INTEGRATION.name == DOMAIN
+    assert manifest["iot_class"]
+    assert manifest["version"]
+    # sort_manifest: "domain, name, then alphabetical order".
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
     assert manifest["config_flow"] is True
-    assert "quality_scale" not in manifest or manifest["quality_scale"] in {
-        "bronze",
-        "silver",
-        "gold",
-        "platinum",
-        "internal",
-        "legacy",
-    }
     for dependency in (*manifest["dependencies"], *manifest["after_dependencies"]):
         assert cv.slug(dependency) == dependency
 
@@ -276,6 +319,8 @@ def test_manifest_rules_catch_mistakes() -> None:
         {**good, "version": "not a version!"},
         {**good, "iot_class": "cloud_pull"},
         {**good, "integration_type": "gadget"},
+        {**good, "homepage": "https://example.com"},
+        {**good, "documentation": "https://www.home-assistant.io/integrations/hoiio"},
         {key: value for key, value in good.items() if key != "codeowners"},
     ):
         with pytest.raises(vol.Invalid):
@@ -625,6 +670,134 @@ async def test_current_call_attributes_match_the_sensor(
     assert shown == set(text)
 
 
+# icons.json: script/hassfest/icons.py (the service format of Home Assistant
+# 2024.10 on: {"service": icon, "sections": {...}}).
+
+
+def _icon(value: Any) -> str:
+    """Mirror icon_value_validator."""
+    text = cv.string_with_no_html(value)
+    if not text.startswith("mdi:"):
+        raise vol.Invalid("icons come from Material Design Icons: mdi:...")
+    return text
+
+
+def _translation_key(value: Any) -> str:
+    """Mirror translations.translation_key_validator."""
+    if not isinstance(value, str) or not re.fullmatch(
+        r"(?!.+[_-]{2})(?![_-])[a-z0-9-_]+(?<![_-])", value
+    ):
+        raise vol.Invalid(f"invalid translation key {value!r}")
+    return value
+
+
+def _not_same_as_default(value: dict[str, Any]) -> dict[str, Any]:
+    """Mirror ensure_not_same_as_default."""
+    for key, icons in value.items():
+        default = icons.get("default")
+        for state, icon in (icons.get("state") or {}).items():
+            if default and icon == default:
+                raise vol.Invalid(f"{key}.{state} repeats the default icon")
+    return value
+
+
+_STATE_ICONS = cv.schema_with_slug_keys(_icon, slug_validator=_translation_key)
+# As in hassfest, ensure_not_same_as_default applies to the state attributes of an
+# entity and to the platform mapping as a whole.
+ENTITY_ICONS = vol.All(
+    cv.schema_with_slug_keys(
+        cv.schema_with_slug_keys(
+            {
+                vol.Optional("default"): _icon,
+                vol.Optional("state"): _STATE_ICONS,
+                # Icons by numeric range, in releases after 2025.4.
+                vol.Optional("range"): {str: _icon},
+                vol.Optional("state_attributes"): vol.All(
+                    cv.schema_with_slug_keys(
+                        {
+                            vol.Optional("default"): _icon,
+                            vol.Optional("state"): _STATE_ICONS,
+                        },
+                        slug_validator=_translation_key,
+                    ),
+                    _not_same_as_default,
+                ),
+            },
+            slug_validator=_translation_key,
+        ),
+        slug_validator=cv.slug,
+    ),
+    _not_same_as_default,
+)
+_DATA_ENTRY_ICONS = vol.Schema({"step": {str: {"sections": {str: _icon}}}})
+ICONS_SCHEMA = vol.Schema(
+    {
+        vol.Optional("config"): _DATA_ENTRY_ICONS,
+        vol.Optional("options"): _DATA_ENTRY_ICONS,
+        vol.Optional("issues"): {str: {"fix_flow": _DATA_ENTRY_ICONS}},
+        vol.Optional("services"): cv.schema_with_slug_keys(
+            {
+                vol.Required("service"): _icon,
+                vol.Optional("sections"): _STATE_ICONS,
+            },
+            slug_validator=_translation_key,
+        ),
+        vol.Optional("entity"): ENTITY_ICONS,
+    }
+)
+
+
+def test_icons_json_follows_hassfest_rules() -> None:
+    """icons.json has the shape hassfest checks for a service integration."""
+    icons = _json(INTEGRATION / "icons.json")
+    ICONS_SCHEMA(icons)
+
+
+def test_icon_rules_match_home_assistants_own_files() -> None:
+    """The rules accept the icons.json of every built-in hub/service/device integration.
+
+    Those files passed hassfest, so the mirror above is no stricter than it;
+    and it refuses the mistakes hassfest refuses.
+    """
+    import homeassistant.components  # noqa: PLC0415
+
+    checked = 0
+    for folder in homeassistant.components.__path__:
+        for path in Path(folder).glob("*/icons.json"):
+            manifest = _json(path.parent / "manifest.json")
+            if manifest.get("integration_type", "hub") not in {
+                "hub",
+                "service",
+                "device",
+            }:
+                continue
+            icons = _json(path)
+            # Automation triggers and conditions are for core integrations only.
+            icons.pop("triggers", None)
+            icons.pop("conditions", None)
+            ICONS_SCHEMA(icons)
+            checked += 1
+    assert checked > 100
+    for broken in (
+        {"services": {"transfer": "mdi:phone"}},
+        {"services": {"transfer": {"service": "phone"}}},
+        {
+            "entity": {
+                "sensor": {
+                    "x": {
+                        "state_attributes": {
+                            "mode": {"default": "mdi:a", "state": {"on": "mdi:a"}}
+                        }
+                    }
+                }
+            }
+        },
+        {"entity_component": {"_": {"default": "mdi:a"}}},
+    ):
+        with pytest.raises(vol.Invalid):
+            ICONS_SCHEMA(broken)
+
+
 async def test_icons_cover_services_and_entities(
     services_yaml: dict[str, Any],
     strings: dict[str, Any],
@@ -662,6 +835,36 @@ def _core_quality_scale_rules() -> set[str]:
     return rules
 
 
+# The schema of script/hassfest/quality_scale.py. hassfest skips this file for
+# custom integrations ("if not integration.core: return"), so this test is the
+# only check it gets.
+def _quality_scale_schema(rules: set[str]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required("rules"): vol.Schema(
+                {
+                    vol.Optional(rule): vol.Any(
+                        vol.In(["todo", "done"]),
+                        vol.Schema(
+                            {
+                                vol.Required("status"): vol.In(["todo", "done"]),
+                                vol.Optional("comment"): str,
+                            }
+                        ),
+                        vol.Schema(
+                            {
+                                vol.Required("status"): "exempt",
+                                vol.Required("comment"): str,
+                            }
+                        ),
+                    )
+                    for rule in rules
+                }
+            )
+        }
+    )
+
+
 def test_quality_scale_lists_every_rule_honestly() -> None:
     """Every rule is listed once as done, todo or exempt; todo/exempt say why."""
     loaded = load_yaml(INTEGRATION / "quality_scale.yaml")
@@ -672,6 +875,7 @@ def test_quality_scale_lists_every_rule_honestly() -> None:
     # Rules that newer releases than the pinned one added; listed so the file
     # stays complete on the current release too.
     newer_rules = {"docs-conditions", "docs-triggers"}
+    _quality_scale_schema(core_rules | newer_rules)(loaded)
     assert core_rules <= set(rules), core_rules - set(rules)
     assert set(rules) - core_rules <= newer_rules, set(rules) - core_rules
     for rule, value in rules.items():

@@ -47,6 +47,8 @@ class Examples:
     actions: dict[str, dict[str, Any]]
     events: list[dict[str, Any]]
     responses: list[dict[str, Any]]
+    # configuration.yaml snippets, by the component they configure
+    configuration: dict[str, Any]
 
 
 def _kind(block: Any) -> str:
@@ -61,6 +63,8 @@ def _kind(block: Any) -> str:
             return "event"
         if block.get("status") == "success_ok":
             return "response"
+        if set(block) == {"logbook"}:
+            return "configuration"
     if (
         isinstance(block, list)
         and block
@@ -73,7 +77,7 @@ def _kind(block: Any) -> str:
 def read_examples(entry_id: str = PLACEHOLDER) -> Examples:
     """Parse every ```yaml block of the README, with the entry ID filled in."""
     text = README.read_text(encoding="utf-8")
-    examples = Examples({}, [], {}, [], [])
+    examples = Examples({}, [], {}, [], [], {})
     for raw in BLOCK.findall(text):
         block = parse_yaml(raw.replace(PLACEHOLDER, entry_id))
         kind = _kind(block)
@@ -91,6 +95,8 @@ def read_examples(entry_id: str = PLACEHOLDER) -> Examples:
             examples.events.append(block)
         elif kind == "response":
             examples.responses.append(block)
+        elif kind == "configuration":
+            examples.configuration.update(block)
         else:
             pytest.fail(f"README has a yaml block this test does not know:\n{raw}")
     return examples

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
@@ -53,8 +53,13 @@ _TEXT = TextSelector()
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 
+# The API of the simulator that scripts/develop runs, named in the form's help.
+DEVELOPMENT_API_URL: Final = "http://127.0.0.1:8950/open/"
+# Errors about the API URL: the form opens the section that holds it.
+_API_URL_ERRORS: Final = frozenset({"invalid_url", "cannot_connect"})
 
-def _user_schema() -> vol.Schema:
+
+def _user_schema(*, collapsed: bool) -> vol.Schema:
     """Return a new user form (suggested values change a section in place)."""
     return vol.Schema(
         {
@@ -64,10 +69,20 @@ def _user_schema() -> vol.Schema:
                 vol.Schema(
                     {vol.Required(CONF_API_URL, default=DEFAULT_BASE_URL): _URL}
                 ),
-                {"collapsed": True},
+                {"collapsed": collapsed},
             ),
         }
     )
+
+
+def _advanced_collapsed(
+    user_input: dict[str, Any] | None, errors: dict[str, str]
+) -> bool:
+    """Keep the API URL hidden unless it is in error or the user changed it."""
+    if user_input is None:
+        return True
+    api_url = str(user_input[CONF_ADVANCED][CONF_API_URL]).strip()
+    return errors.get("base") not in _API_URL_ERRORS and api_url == DEFAULT_BASE_URL
 
 
 REAUTH_SCHEMA = vol.Schema({vol.Required(CONF_ACCESS_TOKEN): _PASSWORD})
@@ -135,10 +150,12 @@ class HoiioConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self._async_create(
                     app_id, user_input[CONF_ACCESS_TOKEN], api_url, account
                 )
+        schema = _user_schema(collapsed=_advanced_collapsed(user_input, errors))
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(_user_schema(), user_input),
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
             errors=errors,
+            description_placeholders={"simulator_url": DEVELOPMENT_API_URL},
         )
 
     async def _async_create(

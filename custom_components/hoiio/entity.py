@@ -8,6 +8,13 @@ from homeassistant.helpers.entity import Entity
 from .const import DOMAIN
 from .data import HoiioConfigEntry
 
+CALL_EVENT_KEY = "call"
+
+
+def entity_unique_id(entry_unique_id: str | None, key: str) -> str:
+    """Return the unique ID of an account's entity (key: call, balance, ...)."""
+    return f"{entry_unique_id}_{key}"
+
 
 def device_info(entry: HoiioConfigEntry) -> DeviceInfo:
     """Return the service device of an account."""
@@ -29,5 +36,5 @@ class HoiioEntity(Entity):
     def __init__(self, entry: HoiioConfigEntry, key: str) -> None:
         """Name the entity by its key and attach it to the account's device."""
         self._attr_translation_key = key
-        self._attr_unique_id = f"{entry.unique_id}_{key}"
+        self._attr_unique_id = entity_unique_id(entry.unique_id, key)
         self._attr_device_info = device_info(entry)

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .const import SIGNAL_NOTIFICATION
 from .data import HoiioConfigEntry
-from .entity import HoiioEntity
+from .entity import CALL_EVENT_KEY, HoiioEntity
 from .models import (
     ATTR_IVR_BLOCK_INFERRED,
     ATTR_IVR_BLOCK_SENT,
@@ -78,7 +78,7 @@ class HoiioCallEvent(HoiioEntity, EventEntity):
 
     def __init__(self, entry: HoiioConfigEntry) -> None:
         """Create the entity of an account."""
-        super().__init__(entry, "call")
+        super().__init__(entry, CALL_EVENT_KEY)
         self._entry_id = entry.entry_id
 
     async def async_added_to_hass(self) -> None:

@@ -3,24 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.logbook.const import (
+    LOGBOOK_ENTRY_ENTITY_ID,
     LOGBOOK_ENTRY_MESSAGE,
     LOGBOOK_ENTRY_NAME,
 )
+from homeassistant.const import Platform
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 
-from .const import DOMAIN, EVENT_HOIIO
+from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN, EVENT_HOIIO
+from .entity import CALL_EVENT_KEY, entity_unique_id
+
+# Dial outcomes that mean no call took place.
+_DIAL_FAILURES: Final = frozenset({"unanswered", "busy", "failed"})
 
 
 def describe_notification(data: Mapping[str, Any]) -> str:
     """Return a plain sentence for a notification."""
     block = data.get("ivr_block")
     sentence = _SENTENCES.get(str(block), _other)(data)
-    if data.get("call_state") == "ended" and block not in ("hangup",):
+    if data.get("call_state") == "ended" and not _tells_the_end(data):
         sentence += "; the call ended"
     return sentence
+
+
+def _tells_the_end(data: Mapping[str, Any]) -> bool:
+    """Tell whether the block's own sentence already says that the call is over."""
+    block = data.get("ivr_block")
+    return (
+        block == "hangup"
+        or (block == "transfer" and data.get("transfer_status") == "answered")
+        or (block == "dial" and data.get("dial_status") in _DIAL_FAILURES)
+    )
 
 
 def _answer(data: Mapping[str, Any]) -> str:
@@ -61,18 +78,32 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
+def call_entity_id(hass: HomeAssistant, entry_id: Any) -> str | None:
+    """Return the Call event entity of a config entry, if it has one."""
+    if not isinstance(entry_id, str) or not (
+        entry := hass.config_entries.async_get_entry(entry_id)
+    ):
+        return None
+    return er.async_get(hass).async_get_entity_id(
+        Platform.EVENT, DOMAIN, entity_unique_id(entry.unique_id, CALL_EVENT_KEY)
+    )
+
+
 @callback
 def async_describe_events(
     hass: HomeAssistant,
     async_describe_event: Callable[[str, str, Callable[[Event], dict[str, str]]], None],
 ) -> None:
-    """Describe Hoiio events in the logbook."""
+    """Describe Hoiio events in the logbook, linked to the account's Call entity."""
 
     @callback
     def describe(event: Event) -> dict[str, str]:
-        return {
+        description = {
             LOGBOOK_ENTRY_NAME: "Hoiio",
             LOGBOOK_ENTRY_MESSAGE: describe_notification(event.data),
         }
+        if entity_id := call_entity_id(hass, event.data.get(ATTR_CONFIG_ENTRY_ID)):
+            description[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
+        return description
 
     async_describe_event(DOMAIN, EVENT_HOIIO, describe)

@@ -1,0 +1,1 @@
+"""Browser checks of the integration in Home Assistant's real web UI."""
