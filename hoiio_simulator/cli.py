@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
 from .accounts import Account
 from .config import SimulatorConfig
+from .faults import FAULT_KINDS
 from .notifier import loopback_session
 from .server import HoiioSimulator
 
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 8950
 DEFAULT_SIMULATOR = f"http://127.0.0.1:{DEFAULT_PORT}"
-COMMANDS = ("serve", "call", "hangup", "number", "outcome")
+COMMANDS = ("serve", "call", "hangup", "number", "outcome", "fault")
 
 
 class ControlError(Exception):
@@ -88,6 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     outcome.add_argument("--transfer")
     outcome.add_argument("--dial")
     outcome.add_argument("--session", help="only this session's transfers")
+    fault = client("fault", "inject a fault, or list or clear the faults")
+    fault.add_argument("--kind", choices=sorted(FAULT_KINDS))
+    fault.add_argument("--path", help="only API requests to this path")
+    fault.add_argument("--block", help="only notifications of this ivr_block")
+    fault.add_argument("--count", type=int, help="times to apply (default: always)")
+    fault.add_argument(
+        "--value",
+        help="seconds (latency, slow_answer), error_... (status), text (body)",
+    )
+    fault.add_argument("--list", action="store_true", help="show the faults in force")
+    fault.add_argument("--clear", action="store_true", help="remove every fault")
     return parser
 
 
@@ -129,11 +142,14 @@ async def serve(
     print("stopped")
 
 
-async def control(simulator: str, action: str, fields: dict[str, str]) -> Any:
-    """POST form fields to a control route and return its JSON answer."""
+async def control(
+    simulator: str, action: str, fields: dict[str, str], method: str = "POST"
+) -> Any:
+    """Send form fields to a control route and return its JSON answer."""
+    url = f"{simulator.rstrip('/')}/_simulator/{action}"
     async with (
         loopback_session() as http,
-        http.post(f"{simulator.rstrip('/')}/_simulator/{action}", data=fields) as resp,
+        http.request(method, url, data=fields) as resp,
     ):
         answer = await resp.json()
     if resp.status != 200:
@@ -165,6 +181,8 @@ async def run_client(args: argparse.Namespace) -> str:
         fields = {"number": args.number, "notify_url": args.notify_url}
         await control(args.simulator, "numbers", fields)
         return f"{args.number} -> {args.notify_url}"
+    if args.command == "fault":
+        return await run_fault(args)
     if not (args.transfer or args.dial):
         raise ControlError("give --transfer and/or --dial")
     done = []
@@ -178,6 +196,24 @@ async def run_client(args: argparse.Namespace) -> str:
         await control(args.simulator, "dial_outcome", {"outcome": args.dial})
         done.append(f"dial={args.dial}")
     return " ".join(done)
+
+
+async def run_fault(args: argparse.Namespace) -> str:
+    """Add a fault, or list or clear the faults; return what to print."""
+    if args.clear:
+        await control(args.simulator, "faults", {}, method="DELETE")
+        return "faults cleared"
+    if args.list:
+        faults = await control(args.simulator, "faults", {}, method="GET")
+        return "\n".join(json.dumps(fault, sort_keys=True) for fault in faults)
+    if not args.kind:
+        raise ControlError("give --kind, --list or --clear")
+    fields = {
+        name: str(value)
+        for name in ("kind", "path", "block", "count", "value")
+        if (value := getattr(args, name)) is not None
+    }
+    return json.dumps(await control(args.simulator, "faults", fields), sort_keys=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

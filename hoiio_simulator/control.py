@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from .faults import Fault
+from .faults import TIMED_FAULTS, Fault
 
 if TYPE_CHECKING:
     from .server import HoiioSimulator
@@ -33,7 +33,7 @@ def _fault(form: Form) -> Fault:
     kind = _field(form, "kind")
     count = _optional(form, "count")
     value: float | str | None = _optional(form, "value")
-    if kind == "latency" and value is not None:
+    if kind in TIMED_FAULTS and value is not None:
         value = float(value)
     return Fault(
         kind,

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final
 
-API_FAULTS: Final = frozenset(
-    {"latency", "http_500", "non_json", "status", "reset", "body"}
+# Faults applied after the request was carried out: its answer is lost or late.
+ANSWER_FAULTS: Final = frozenset({"lose_answer", "slow_answer"})
+API_FAULTS: Final = (
+    frozenset({"latency", "http_500", "non_json", "status", "reset", "body"})
+    | ANSWER_FAULTS
 )
 NOTIFICATION_FAULTS: Final = frozenset({"drop_notification", "duplicate_notification"})
 FAULT_KINDS: Final = API_FAULTS | NOTIFICATION_FAULTS
+TIMED_FAULTS: Final = frozenset({"latency", "slow_answer"})
 
 
 @dataclass
@@ -18,8 +22,10 @@ class Fault:
 
     `path` selects API requests (None: every path) and `block` selects
     notifications by `ivr_block` (None: every block). `value` is the delay in
-    seconds for "latency", the `error_...` status for "status", the raw body
-    for "body" and optionally the JSON body of an "http_500".
+    seconds for "latency" (before the request is handled) and "slow_answer"
+    (after it was carried out), the `error_...` status for "status", the raw
+    body for "body" and optionally the JSON body of an "http_500".
+    "lose_answer" carries the request out, then drops the connection.
     """
 
     kind: str
@@ -34,10 +40,10 @@ class Fault:
             raise ValueError(f"fault kind must be one of {sorted(FAULT_KINDS)}")
         if self.count is not None and self.count < 1:
             raise ValueError("fault count must be at least 1")
-        if self.kind == "latency" and (
+        if self.kind in TIMED_FAULTS and (
             not isinstance(self.value, int | float) or self.value < 0
         ):
-            raise ValueError("a latency fault needs a value of seconds >= 0")
+            raise ValueError(f"a {self.kind} fault needs a value of seconds >= 0")
         if self.kind == "status" and not (
             isinstance(self.value, str) and self.value.startswith("error_")
         ):

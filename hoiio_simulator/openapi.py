@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from .errors import ApiError
+from .faults import ANSWER_FAULTS
 from .validation import ENDPOINTS, Context, validate
 
 if TYPE_CHECKING:
@@ -90,10 +91,11 @@ class OpenApi:
         except UnicodeError:
             return _answer(record, {"status": "error_malformed_params"})
         params = {key: value for key, value in record.params.items() if value}
+        fault: Fault | None = None
         try:
             account = self._authenticate(params)
             fault = await self._apply_faults(record.path)
-            if fault is not None:
+            if fault is not None and fault.kind not in ANSWER_FAULTS:
                 return _fault_answer(request, record, fault)
             self._check_rate(account, record.path)
             context = Context(
@@ -102,9 +104,12 @@ class OpenApi:
                 frozenset(account.caller_ids + account.numbers),
             )
             fields = self._process(record.path, account, validate(params, context))
+            answer = {"status": STATUS_OK, **fields}
         except ApiError as err:
-            return _answer(record, {"status": err.status})
-        return _answer(record, {"status": STATUS_OK, **fields})
+            answer = {"status": err.status}
+        if fault is not None:
+            return await self._spoil_answer(request, record, fault, answer)
+        return _answer(record, answer)
 
     def _authenticate(self, params: Mapping[str, str]) -> Account:
         for name in ("app_id", "access_token"):
@@ -123,11 +128,29 @@ class OpenApi:
 
     async def _apply_faults(self, path: str) -> Fault | None:
         latency, fault = self._faults.take_api(path)
-        if latency:
+        await self._delay(latency)
+        return fault
+
+    async def _delay(self, seconds: float) -> None:
+        if seconds:
             # Stopping the simulator cuts the wait short.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), latency)
-        return fault
+                await asyncio.wait_for(self._closing.wait(), seconds)
+
+    async def _spoil_answer(
+        self,
+        request: web.Request,
+        record: RecordedRequest,
+        fault: Fault,
+        answer: dict[str, Any],
+    ) -> web.StreamResponse:
+        """Give the answer of a request carried out late, or lose it."""
+        record.fault = fault.kind
+        if fault.kind == "slow_answer":
+            await self._delay(float(fault.value or 0))
+            return _answer(record, answer)
+        record.status = answer["status"]
+        return _drop_connection(request)
 
     def _process(
         self, path: str, account: Account, params: Mapping[str, str]
@@ -162,7 +185,12 @@ def _fault_answer(
         )
     if fault.kind == "body":
         return web.Response(text=str(fault.value), content_type="application/json")
-    # "reset": drop the connection without a word.
+    # "reset"
+    return _drop_connection(request)
+
+
+def _drop_connection(request: web.Request) -> web.StreamResponse:
+    """Drop the connection without a word."""
     if request.transport is not None:
         request.transport.abort()
     raise web.HTTPInternalServerError

@@ -17,7 +17,9 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
 )
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.hoiio.const import CONF_API_URL, CONF_APP_ID, DOMAIN, EVENT_HOIIO
 from hoiio_simulator import HoiioSimulator, SimulatorConfig
@@ -62,6 +64,12 @@ async def notify_sink(socket_enabled: None) -> AsyncGenerator[NotifySink]:
     sink.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     yield sink
     await runner.cleanup()
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Compare with Home Assistant's snapshot format, kept in tests/snapshots."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture(autouse=True)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
-from custom_components.hoiio.const import DOMAIN
+from custom_components.hoiio.const import DEFAULT_BUSY_TIMEOUT, DOMAIN
 
 if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+
+    from custom_components.hoiio.calls import CallTracker
     from hoiio_simulator import HoiioSimulator
 
 from .const import (
@@ -29,6 +38,9 @@ __all__ = ["CALLER", "DEMO_APP", "DEMO_TOKEN", "HOIIO_NUMBER", "TRANSFER_DEST"]
 # For tests of action input and API answers, where how the simulator puts the
 # notification fields changes nothing: run them one way only.
 BODY_ONLY = pytest.mark.parametrize("notification_fields", ["body"])
+
+
+NOTHING_WAITING = {"outcome_waits": 0, "busy_waits": 0, "session_locks": 0}
 
 
 @dataclass
@@ -127,3 +139,21 @@ def stored_tracker(
             "consumed": [],
         },
     }
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Let the event loop run, without a timed sleep, until a condition holds."""
+    for _ in range(200_000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    pytest.fail(f"never happened: {what}")
+
+
+async def outwait_busy_call(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tracker: CallTracker
+) -> None:
+    """Let the clock run past the busy wait of an action waiting for a busy call."""
+    await until(lambda: tracker.waiting["busy_waits"] == 1, "a busy wait")
+    freezer.tick(timedelta(seconds=DEFAULT_BUSY_TIMEOUT + 1))
+    async_fire_time_changed(hass)

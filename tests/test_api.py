@@ -11,6 +11,7 @@ import pytest
 
 from custom_components.hoiio.api import (
     STATUS_CONNECTION_ERROR,
+    STATUS_CONNECTION_LOST,
     STATUS_INVALID_RESPONSE,
     STATUS_OK,
     STATUS_TIMEOUT,
@@ -339,6 +340,7 @@ async def test_injected_error_statuses(
     with pytest.raises(family) as caught:
         await ctx.transfer()
     assert caught.value.status == status
+    assert not caught.value.outcome_unknown
     assert (await ctx.transfer()) is not None
 
 
@@ -372,6 +374,7 @@ async def test_timeout(simulator: HoiioSimulator, http: aiohttp.ClientSession) -
     with pytest.raises(HoiioConnectionError) as caught:
         await client.get_info()
     assert caught.value.status == STATUS_TIMEOUT
+    assert caught.value.outcome_unknown
 
 
 async def test_latency_then_answer(
@@ -389,14 +392,48 @@ async def test_connection_refused(
     with pytest.raises(HoiioConnectionError) as caught:
         await client.get_info()
     assert caught.value.status == STATUS_CONNECTION_ERROR
+    assert not caught.value.outcome_unknown
 
 
 async def test_connection_reset(client: HoiioClient, simulator: HoiioSimulator) -> None:
     simulator.add_fault(Fault("reset", count=1))
     with pytest.raises(HoiioConnectionError) as caught:
         await client.get_info()
-    assert caught.value.status == STATUS_CONNECTION_ERROR
+    assert caught.value.status == STATUS_CONNECTION_LOST
+    assert caught.value.outcome_unknown
     assert simulator.requests[-1].fault == "reset"
+
+
+async def test_lost_answer_of_a_block_that_ran(
+    ctx: Ctx, notify_sink: NotifySink
+) -> None:
+    """The block runs and notifies, but its answer never comes: outcome unknown."""
+    ctx.simulator.add_fault(Fault("lose_answer", path="ivr/middle/play", count=1))
+    with pytest.raises(HoiioConnectionError) as caught:
+        await ctx.client.play(ctx.session, msg="Hi", notify_url=ctx.hook)
+    assert caught.value.status == STATUS_CONNECTION_LOST
+    assert caught.value.outcome_unknown
+    record = ctx.simulator.requests[-1]
+    assert (record.fault, record.status) == ("lose_answer", STATUS_OK)
+    await ctx.simulator.settle()
+    assert notify_sink.blocks() == ["answer", "play"]
+
+
+async def test_answer_later_than_the_timeout(
+    simulator: HoiioSimulator, http: aiohttp.ClientSession, notify_sink: NotifySink
+) -> None:
+    """A block answered after the client gave up: outcome unknown, yet it ran."""
+    session = await incoming(simulator, notify_sink.url)
+    simulator.add_fault(Fault("slow_answer", path="ivr/middle/play", value=5.0))
+    client = HoiioClient(
+        http, "demo_app", "demo_token", base_url=simulator.base_url, timeout=0.1
+    )
+    with pytest.raises(HoiioConnectionError) as caught:
+        await client.play(session, msg="Hi", notify_url=notify_sink.url)
+    assert caught.value.status == STATUS_TIMEOUT
+    assert caught.value.outcome_unknown
+    await simulator.settle()
+    assert notify_sink.blocks() == ["answer", "play"]
 
 
 @pytest.mark.parametrize(
@@ -417,6 +454,7 @@ async def test_service_failures(
     with pytest.raises(HoiioServiceError) as caught:
         await client.get_info()
     assert caught.value.status == status
+    assert caught.value.outcome_unknown
 
 
 async def test_answer_without_status_but_txn_ref_is_success(

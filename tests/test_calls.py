@@ -9,24 +9,38 @@ from typing import Any
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
-from custom_components.hoiio.calls import MAX_ENDED, MAX_ONGOING
-from custom_components.hoiio.const import DOMAIN
+from custom_components.hoiio import PRUNE_INTERVAL
+from custom_components.hoiio.calls import MAX_ENDED, MAX_ONGOING, SAVE_DELAY
+from custom_components.hoiio.const import (
+    DEFAULT_STALE_AFTER_HOURS,
+    DOMAIN,
+    SIGNAL_CALLS_UPDATED,
+)
 from custom_components.hoiio.webhook import NotificationWebhook
 from hoiio_simulator import Fault, HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER, WEBHOOK_ID
-from .helpers import BODY_ONLY, act, stored_tracker
+from .helpers import (
+    BODY_ONLY,
+    NOTHING_WAITING,
+    act,
+    outwait_busy_call,
+    stored_tracker,
+    until,
+)
 
 CURRENT = "sensor.demo_account_current_call"
 ONGOING = "sensor.demo_account_ongoing_calls"
+PLAY = "ivr/middle/play"
 
 
 async def post_form(url: str, data: dict[str, str]) -> int:
@@ -150,22 +164,157 @@ async def test_duplicated_notification_counts_once(
     )
 
 
-async def test_dropped_notification_then_busy_wait_times_out(
+async def test_lost_notification_holds_the_next_block_only_for_the_busy_wait(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+) -> None:
+    """The next block waits for a lost notification, then goes out and supersedes it."""
+    tracker = setup_integration.runtime_data.tracker
+    simulator.add_fault(Fault(kind="drop_notification", block="play", count=1))
+    await act(hass, setup_integration, "play", session=session, msg="Hi")
+    await simulator.settle()
+    stale_token = tracker.get(session).pending_token
+    assert stale_token is not None
+    action = hass.async_create_task(
+        act(hass, setup_integration, "play", session=session, msg="Again", wait=True)
+    )
+    await outwait_busy_call(hass, freezer, tracker)
+    assert len([r for r in simulator.requests if r.path == PLAY]) == 1
+    response = await action
+    assert (response["status"], response["ivr_block"]) == ("success_ok", "play")
+    assert last_play_status(simulator) == "success_ok"
+    assert [e.data["ivr_block"] for e in hoiio_events] == ["play"]
+    call = tracker.get(session)
+    assert call is not None
+    assert not call.busy
+    assert call.status == "ongoing"
+    assert tracker.waiting == NOTHING_WAITING
+
+
+async def test_block_sent_after_the_busy_wait_to_a_busy_call_is_still_busy(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+) -> None:
+    """When the service says the call is not ready, the user reads "still busy"."""
+    simulator.config.manual_blocks = True
+    tracker = setup_integration.runtime_data.tracker
+    await act(hass, setup_integration, "play", session=session, msg="Hi")
+    running_token = tracker.get(session).pending_token
+    action = hass.async_create_task(
+        act(hass, setup_integration, "play", session=session, msg="Again")
+    )
+    await outwait_busy_call(hass, freezer, tracker)
+    with pytest.raises(ServiceValidationError) as err:
+        await action
+    assert err.value.translation_key == "session_busy"
+    assert err.value.translation_placeholders["session"] == session
+    assert last_play_status(simulator) == "error_session_not_ready"
+    assert tracker.get(session).pending_token == running_token
+    await simulator.complete_block(session)
+    await hass.async_block_till_done()
+    assert [e.data["ivr_block"] for e in hoiio_events] == ["play"]
+    assert not tracker.get(session).busy
+    assert tracker.waiting == NOTHING_WAITING
+
+
+def last_play_status(simulator: HoiioSimulator) -> str | None:
+    """Return how the simulator answered the last play request."""
+    return [r for r in simulator.requests if r.path == PLAY][-1].status
+
+
+async def test_waits_and_locks_are_released(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     simulator: HoiioSimulator,
     setup_integration: MockConfigEntry,
     session: str,
 ) -> None:
-    """A block whose notification never comes holds later blocks back, then fails."""
-    hass.config_entries.async_update_entry(
-        setup_integration, options={"busy_timeout": 1}
-    )
+    """A wait that timed out, a request for an unknown call and pruning keep nothing."""
+    tracker = setup_integration.runtime_data.tracker
     simulator.add_fault(Fault(kind="drop_notification", block="play", count=1))
-    await act(hass, setup_integration, "play", session=session, msg="Hi")
-    await simulator.settle()
+    action = hass.async_create_task(
+        act(
+            hass,
+            setup_integration,
+            "play",
+            session=session,
+            msg="Hi",
+            wait=True,
+            wait_timeout=5,
+        )
+    )
+    # The answer is applied just before the wait for the notification starts.
+    await until(lambda: tracker.get(session).last_block == "play", "the answer")
+    assert tracker.waiting["outcome_waits"] == 1
+    freezer.tick(timedelta(seconds=6))
+    async_fire_time_changed(hass)
+    with pytest.raises(HomeAssistantError) as err:
+        await action
+    assert err.value.translation_key == "wait_timeout"
+    await hass.async_block_till_done()
+    assert tracker.waiting == NOTHING_WAITING
     with pytest.raises(ServiceValidationError) as err:
-        await act(hass, setup_integration, "play", session=session, msg="Again")
-    assert err.value.translation_key == "session_busy"
+        await act(hass, setup_integration, "play", session="S9999", msg="Hi")
+    assert err.value.translation_key == "api_invalid_session"
+    assert tracker.waiting == NOTHING_WAITING
+    assert tracker.size == (1, 0, 1)
+    freezer.tick(timedelta(hours=DEFAULT_STALE_AFTER_HOURS) + PRUNE_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert tracker.get(session).end_reason == "stale"
+    assert tracker.size == (0, 1, 0)
+    assert tracker.waiting == NOTHING_WAITING
+
+
+async def test_pruning_that_changes_nothing_writes_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    setup_integration: MockConfigEntry,
+    session: str,
+) -> None:
+    """Pruning saves the calls and updates the sensors only when a call changed."""
+    key = f"{DOMAIN}.{setup_integration.entry_id}"
+    signals: list[None] = []
+
+    @callback
+    def count() -> None:
+        signals.append(None)
+
+    setup_integration.async_on_unload(
+        async_dispatcher_connect(
+            hass, SIGNAL_CALLS_UPDATED.format(setup_integration.entry_id), count
+        )
+    )
+
+    async def run_prune() -> None:
+        freezer.tick(PRUNE_INTERVAL)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        freezer.tick(timedelta(seconds=SAVE_DELAY + 1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+    await run_prune()
+    stored = hass_storage[key]
+    signals.clear()
+    for _ in range(3):
+        await run_prune()
+    assert signals == []
+    assert hass_storage[key] is stored
+    freezer.tick(timedelta(hours=DEFAULT_STALE_AFTER_HOURS))
+    await run_prune()
+    assert len(signals) == 1
+    assert hass_storage[key] is not stored
+    assert hass_storage[key]["data"]["calls"][0]["end_reason"] == "stale"
 
 
 async def test_silent_calls_count_as_ended(
@@ -428,7 +577,7 @@ async def test_ringing_calls_are_stored_and_older_storage_loads(
     await hass.async_block_till_done()
     assert await hass.config_entries.async_unload(config_entry.entry_id)
     stored = hass_storage[key]
-    assert (stored["version"], stored["minor_version"]) == (1, 2)
+    assert (stored["version"], stored["minor_version"]) == (1, 3)
     statuses = {call["session"]: call["status"] for call in stored["data"]["calls"]}
     assert statuses == {"S1": "ongoing", "S2": "dialing", session: "ringing"}
     assert await hass.config_entries.async_setup(config_entry.entry_id)

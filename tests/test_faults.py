@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.hoiio.api import (
+    DEFAULT_TIMEOUT,
     STATUS_TIMEOUT,
     HoiioClient,
     HoiioConnectionError,
@@ -35,7 +36,7 @@ from custom_components.hoiio.errors import ha_error
 from hoiio_simulator import Fault, HoiioSimulator
 
 from .const import ACCESS_TOKEN, APP_ID, MOBILE, WEBHOOK_ID
-from .helpers import act
+from .helpers import NOTHING_WAITING, act, outwait_busy_call, until
 
 EXCEPTION_KEYS = frozenset(
     json.loads(
@@ -50,8 +51,10 @@ EXCEPTION_KEYS = frozenset(
 )
 BALANCE = "sensor.demo_account_balance"
 ONGOING = "sensor.demo_account_ongoing_calls"
+CURRENT = "sensor.demo_account_current_call"
 TRANSFER = "ivr/end/transfer"
 PLAY = "ivr/middle/play"
+DIAL = "ivr/start/dial"
 
 
 @pytest.fixture
@@ -138,7 +141,6 @@ async def test_latency_fault_applies_after_a_restart(simulator: HoiioSimulator) 
 @pytest.mark.parametrize(
     ("fault", "error", "key"),
     [
-        (Fault("http_500", path=TRANSFER, count=1), HomeAssistantError, None),
         (
             Fault(
                 "http_500",
@@ -148,13 +150,6 @@ async def test_latency_fault_applies_after_a_restart(simulator: HoiioSimulator) 
             ),
             HomeAssistantError,
             "api_internal_server_error",
-        ),
-        (Fault("non_json", path=TRANSFER, count=1), HomeAssistantError, None),
-        (Fault("reset", path=TRANSFER, count=1), HomeAssistantError, "cannot_connect"),
-        (
-            Fault("body", path=TRANSFER, count=1, value="[1, 2]"),
-            HomeAssistantError,
-            "invalid_response",
         ),
         (
             Fault("status", path=TRANSFER, count=1, value="error_rate_limit_exceeded"),
@@ -167,7 +162,7 @@ async def test_latency_fault_applies_after_a_restart(simulator: HoiioSimulator) 
             "api_session_not_ready",
         ),
     ],
-    ids=["http_500", "http_500_json", "non_json", "reset", "body", "rate", "busy"],
+    ids=["http_500_json", "rate", "busy"],
 )
 async def test_failed_transfer_keeps_the_call_and_the_next_works(
     hass: HomeAssistant,
@@ -199,6 +194,219 @@ async def test_failed_transfer_keeps_the_call_and_the_next_works(
     assert response["transfer_status"] == "answered"
     assert tracker.get(session).ended
     assert [e.data["ivr_block"] for e in hoiio_events] == ["transfer"]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("http_500", path=TRANSFER, count=1),
+        Fault("non_json", path=TRANSFER, count=1),
+        Fault("reset", path=TRANSFER, count=1),
+        Fault("body", path=TRANSFER, count=1, value="[1, 2]"),
+    ],
+    ids=["http_500", "non_json", "reset", "body"],
+)
+async def test_transfer_without_an_answer_is_kept_until_the_busy_wait_runs_out(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+    fault: Fault,
+) -> None:
+    """No answer with a status: the transfer may have run, so it stays pending.
+
+    Here the service did not run it: once the busy wait has run out the next
+    transfer is sent anyway and replaces it.
+    """
+    tracker = setup_integration.runtime_data.tracker
+    simulator.add_fault(fault)
+    with pytest.raises(HomeAssistantError) as err:
+        await act(hass, setup_integration, "transfer", session=session, dest=MOBILE)
+    assert type(err.value) is HomeAssistantError
+    assert_translated(err.value, "outcome_unknown")
+    [pending] = tracker.as_dict()["pending"]
+    assert (pending["block"], pending["target"], pending["unconfirmed"]) == (
+        "transfer",
+        MOBILE,
+        True,
+    )
+    assert tracker.get(session).busy
+    retry = hass.async_create_task(
+        act(hass, setup_integration, "transfer", session=session, dest=MOBILE)
+    )
+    await outwait_busy_call(hass, freezer, tracker)
+    assert len([r for r in simulator.requests if r.path == TRANSFER]) == 1
+    assert (await retry)["status"] == "success_ok"
+    await simulator.settle()
+    await hass.async_block_till_done()
+    assert tracker.get(session).ended
+    assert tracker.as_dict()["pending"] == []
+    assert tracker.waiting == NOTHING_WAITING
+    [event] = hoiio_events
+    assert (event.data["ivr_block"], event.data["transfer_target"]) == (
+        "transfer",
+        MOBILE,
+    )
+
+
+async def test_transfer_that_ran_without_an_answer_is_applied_on_notification(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+) -> None:
+    """The service ran the transfer but its answer was lost: its notification counts."""
+    simulator.config.manual_blocks = True
+    simulator.add_fault(Fault("lose_answer", path=TRANSFER, count=1))
+    with pytest.raises(HomeAssistantError) as err:
+        await act(hass, setup_integration, "transfer", session=session, dest=MOBILE)
+    assert_translated(err.value, "outcome_unknown")
+    assert err.value.translation_placeholders["status"] == "client_connection_lost"
+    assert simulator.sessions[session].block == "transfer"
+    tracker = setup_integration.runtime_data.tracker
+    assert tracker.get(session).busy
+    balance_reads = sum(r.path == "user/get_balance" for r in simulator.requests)
+    await simulator.complete_block(session)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [n.http_status for n in simulator.notifications][-1] == 200
+    [event] = hoiio_events
+    assert event.data["ivr_block"] == "transfer"
+    assert event.data["transfer_target"] == MOBILE
+    assert event.data["call_state"] == "ended"
+    assert tracker.get(session).ended
+    assert hass.states.get(ONGOING).state == "0"
+    assert sum(r.path == "user/get_balance" for r in simulator.requests) == (
+        balance_reads + 1
+    )
+    assert tracker.waiting == NOTHING_WAITING
+
+
+async def test_dial_that_ran_without_an_answer_is_tracked_on_notification(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    hoiio_events: list[Event],
+) -> None:
+    """A dial whose answer was lost: the user is told it may have gone out."""
+    simulator.config.manual_blocks = True
+    simulator.add_fault(Fault("lose_answer", path=DIAL, count=1))
+    with pytest.raises(HomeAssistantError) as err:
+        await act(hass, setup_integration, "dial", dest=MOBILE, wait=True)
+    assert_translated(err.value, "outcome_unknown")
+    tracker = setup_integration.runtime_data.tracker
+    [pending] = tracker.as_dict()["pending"]
+    assert (pending["block"], pending["session"], pending["unconfirmed"]) == (
+        "dial",
+        None,
+        True,
+    )
+    [session] = simulator.sessions
+    await simulator.complete_block(session)
+    await hass.async_block_till_done()
+    assert [e.data["ivr_block"] for e in hoiio_events] == ["dial"]
+    call = tracker.get(session)
+    assert call is not None
+    assert (call.status, call.dest, call.busy) == (CallStatus.ONGOING, MOBILE, False)
+    assert tracker.as_dict()["pending"] == []
+    assert tracker.waiting == NOTHING_WAITING
+
+
+async def test_answer_later_than_the_timeout_after_the_notification(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+) -> None:
+    """The block notified, then its answer timed out: the call is not left busy."""
+    simulator.add_fault(Fault("slow_answer", path=PLAY, value=60.0, count=1))
+    action = hass.async_create_task(
+        act(hass, setup_integration, "play", session=session, msg="Hi")
+    )
+    await until(lambda: bool(hoiio_events), "the play notification")
+    freezer.tick(timedelta(seconds=DEFAULT_TIMEOUT + 1))
+    async_fire_time_changed(hass)
+    with pytest.raises(HomeAssistantError) as err:
+        await action
+    assert_translated(err.value, "outcome_unknown")
+    assert err.value.translation_placeholders["status"] == STATUS_TIMEOUT
+    assert [e.data["ivr_block"] for e in hoiio_events] == ["play"]
+    assert_idle_and_ongoing(setup_integration, session)
+    assert setup_integration.runtime_data.tracker.waiting == NOTHING_WAITING
+
+
+async def test_cancelled_action_keeps_its_block_for_the_notification(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+) -> None:
+    """An action cancelled while its request is out: the block may still run."""
+    simulator.add_fault(Fault("latency", path=PLAY, value=5.0, count=1))
+    action = hass.async_create_task(
+        act(hass, setup_integration, "play", session=session, msg="Hi")
+    )
+    # Once its parameters are read, the request waits out its latency.
+    await until(
+        lambda: any(r.path == PLAY and r.params for r in simulator.requests), "a play"
+    )
+    action.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await action
+    freezer.tick(timedelta(seconds=6))
+    async_fire_time_changed(hass)
+    await until(lambda: bool(hoiio_events), "the play notification")
+    await hass.async_block_till_done()
+    assert [n.http_status for n in simulator.notifications][-1] == 200
+    assert [e.data["ivr_block"] for e in hoiio_events] == ["play"]
+    assert_idle_and_ongoing(setup_integration, session)
+
+
+async def test_notification_that_overtakes_its_answer_is_kept(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+) -> None:
+    """A failed transfer notifies before its slow answer; the answer undoes nothing."""
+    simulator.set_transfer_outcome("failed")
+    simulator.add_fault(Fault("slow_answer", path=TRANSFER, value=5.0, count=1))
+    action = hass.async_create_task(
+        act(
+            hass,
+            setup_integration,
+            "transfer",
+            session=session,
+            dest=MOBILE,
+            on_failure="continue",
+        )
+    )
+    await until(lambda: bool(hoiio_events), "the transfer notification")
+    assert not action.done()
+    freezer.tick(timedelta(seconds=6))
+    async_fire_time_changed(hass)
+    assert (await action)["status"] == "success_ok"
+    await hass.async_block_till_done()
+    [event] = hoiio_events
+    assert event.data["transfer_status"] == "failed"
+    assert event.data["transfer_target"] == MOBILE
+    call = setup_integration.runtime_data.tracker.get(session)
+    assert call is not None
+    assert (call.last_block, call.last_outcome, call.transfer_target) == (
+        "transfer",
+        "failed",
+        MOBILE,
+    )
+    assert hass.states.get(CURRENT).attributes["last_outcome"] == "failed"
+    assert_idle_and_ongoing(setup_integration, session)
 
 
 async def test_connection_refused_then_back(

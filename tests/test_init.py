@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from types import ModuleType
+from typing import Any
+from unittest.mock import patch
 
+import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.storage import Store
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
+from custom_components.hoiio.calls import SAVE_DELAY, Verdict
 from custom_components.hoiio.const import (
     BALANCE_SCAN_INTERVAL,
     CONF_CLOUDHOOK_URL,
     DOMAIN,
 )
+from custom_components.hoiio.models import parse_notification
 from hoiio_simulator import Fault, HoiioSimulator
 
-from .const import APP_ID, CLOUDHOOK
+from .const import APP_ID, CLOUDHOOK, WEBHOOK_ID
+from .helpers import act, until
+
+PLAY = "ivr/middle/play"
 
 
 async def test_setup_and_unload(
@@ -53,6 +63,100 @@ async def test_setup_and_unload(
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_notification_during_a_reload_leaves_the_reloaded_calls_alone(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    ha_url: str,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+) -> None:
+    """A notification posted while the old entry saves its calls changes nothing.
+
+    The write of the calls is held up, as a slow disk would, so that the
+    notification arrives while the unloading entry saves.
+    """
+    key = f"{DOMAIN}.{setup_integration.entry_id}"
+    saving, release = asyncio.Event(), asyncio.Event()
+    write = Store._async_write_data
+
+    async def slow_write(store: Store[Any], *args: Any) -> None:
+        if store.key == key and not release.is_set():
+            saving.set()
+            await release.wait()
+        await write(store, *args)
+
+    hangup = {
+        "ivr_block": "hangup",
+        "session": session,
+        "call_state": "ended",
+        "txn_ref": "AA-S-1",
+    }
+    with patch.object(Store, "_async_write_data", slow_write):
+        reload = hass.async_create_task(
+            hass.config_entries.async_reload(setup_integration.entry_id)
+        )
+        await until(lambda: saving.is_set() or reload.done(), "the final save")
+        assert saving.is_set(), reload
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{ha_url}/api/webhook/{WEBHOOK_ID}", data=hangup) as response,
+        ):
+            assert response.status == 200
+        freezer.tick(timedelta(seconds=SAVE_DELAY / 2))
+        release.set()
+        assert await reload
+    await hass.async_block_till_done()
+    # A save the notification scheduled would be due now, one of the reloaded
+    # entry not yet.
+    freezer.tick(timedelta(seconds=SAVE_DELAY / 2 + 1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    tracker = setup_integration.runtime_data.tracker
+    assert hass_storage[key]["data"] == tracker.as_dict()
+    # The webhook was already unregistered: Home Assistant was not listening.
+    assert hoiio_events == []
+    call = tracker.get(session)
+    assert call is not None
+    assert not call.ended
+    assert hass.states.get("sensor.demo_account_ongoing_calls").state == "1"
+
+
+async def test_unloaded_tracker_changes_and_saves_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    hoiio_events: list[Event],
+) -> None:
+    """An answer, a notification or a prune after the unload leaves the file alone."""
+    key = f"{DOMAIN}.{setup_integration.entry_id}"
+    tracker = setup_integration.runtime_data.tracker
+    simulator.add_fault(Fault("slow_answer", path=PLAY, value=5.0, count=1))
+    action = hass.async_create_task(
+        act(hass, setup_integration, "play", session=session, msg="Hi")
+    )
+    await until(lambda: bool(hoiio_events), "the play notification")
+    assert await hass.config_entries.async_unload(setup_integration.entry_id)
+    stored = hass_storage[key]
+    freezer.tick(timedelta(seconds=6))
+    async_fire_time_changed(hass)
+    assert (await action)["status"] == "success_ok"
+    hangup = {"ivr_block": "hangup", "session": session, "call_state": "ended"}
+    verdict = tracker.async_handle_notification(parse_notification(hangup), None)
+    freezer.tick(timedelta(days=2))
+    tracker.async_prune()
+    freezer.tick(timedelta(seconds=SAVE_DELAY + 1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass_storage[key] is stored
+    assert verdict is Verdict.CLOSED
+    assert [call["end_reason"] for call in stored["data"]["calls"]] == [None]
 
 
 async def test_setup_retries_when_service_fails(

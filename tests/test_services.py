@@ -272,6 +272,57 @@ async def test_invalid_input_is_refused_before_sending(
     assert len(simulator.requests) == sent
 
 
+HIDDEN = {
+    "zero_width_space": "\u200b",
+    "left_to_right_mark": "\u200e",
+    "right_to_left_override": "\u202e",
+    "isolate": "\u2066",
+    "byte_order_mark": "\ufeff",
+    "newline": "\n",
+    "tab": "\t",
+    "space": " ",
+    "nul": "\x00",
+}
+HIDDEN_FIELDS = [
+    ("transfer", "dest", {}, "invalid_dest"),
+    ("transfer", "caller_id", {"dest": MOBILE}, "invalid_caller_id"),
+    ("transfer", "notify_url", {"dest": MOBILE}, "invalid_notify_url"),
+    ("monitor", "monitor_notify_url", {}, "invalid_notify_url"),
+    ("dial", "dest", {}, "invalid_phone_number"),
+    ("dial", "caller_id", {"dest": MOBILE}, "invalid_caller_id"),
+]
+
+
+@pytest.mark.parametrize("hidden", HIDDEN.values(), ids=HIDDEN.keys())
+@pytest.mark.parametrize(
+    ("action", "field", "data", "key"),
+    HIDDEN_FIELDS,
+    ids=[f"{action}-{field}" for action, field, _, _ in HIDDEN_FIELDS],
+)
+async def test_hidden_characters_are_refused_before_sending(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    action: str,
+    field: str,
+    data: dict[str, Any],
+    key: str,
+    hidden: str,
+) -> None:
+    """Invisible, control and formatting characters never reach the service."""
+    good = "http://127.0.0.1/hook" if field.endswith("notify_url") else "+6511111111"
+    if action != "dial":
+        data = {"session": session, **data}
+    sent = len(simulator.requests)
+    for value in (good[:4] + hidden + good[4:], good + hidden, hidden + good):
+        with pytest.raises(ServiceValidationError) as err:
+            await act(hass, setup_integration, action, **data, **{field: value})
+        assert err.value.translation_key == key
+        assert err.value.translation_placeholders["field"] == field
+    assert len(simulator.requests) == sent
+
+
 async def test_wait_with_foreign_notify_url_is_refused(
     hass: HomeAssistant, setup_integration: MockConfigEntry, session: str
 ) -> None:

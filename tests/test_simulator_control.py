@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 from pathlib import Path
 import signal
@@ -26,6 +27,7 @@ from hoiio_simulator.cli import (
     run_client,
     serve,
 )
+from hoiio_simulator.faults import FAULT_KINDS
 
 from .helpers import CALLER, HOIIO_NUMBER, api, incoming
 
@@ -218,6 +220,12 @@ async def test_fault_routes(simulator: HoiioSimulator) -> None:
         simulator, "POST", "faults", kind="drop_notification", block="play"
     )
     assert simulator.faults[-1].block == "play"
+    status, answer = await control(
+        simulator, "POST", "faults", kind="slow_answer", value="2.5", path="x"
+    )
+    assert (status, answer["value"]) == (200, 2.5)
+    status, answer = await control(simulator, "POST", "faults", kind="lose_answer")
+    assert (status, answer["kind"]) == (200, "lose_answer")
     assert (await control(simulator, "DELETE", "faults"))[0] == 200
     assert simulator.faults == []
 
@@ -248,6 +256,43 @@ async def test_notify_in_query_route(
         assert status == 400
         assert "enabled" in answer["error"]
     assert not simulator.config.notify_in_query
+
+
+@pytest.mark.parametrize("kind", sorted(FAULT_KINDS))
+async def test_fault_subcommand_adds_every_kind(
+    simulator: HoiioSimulator, kind: str
+) -> None:
+    value = {"latency": "0.5", "slow_answer": "30", "status": "error_x"}.get(kind, "{}")
+    argv = ["fault", "--kind", kind, "--path", "ivr/end/transfer", "--count", "2"]
+    if kind in ("latency", "slow_answer", "status", "body"):
+        argv += ["--value", value]
+    printed = await run_client(
+        build_parser().parse_args([*argv, "--simulator", simulator.url])
+    )
+    assert json.loads(printed)["kind"] == kind
+    [fault] = simulator.faults
+    assert (fault.kind, fault.path, fault.count) == (kind, "ivr/end/transfer", 2)
+
+
+async def test_fault_subcommand_lists_and_clears(simulator: HoiioSimulator) -> None:
+    parser = build_parser()
+
+    async def run(*argv: str) -> str:
+        return await run_client(
+            parser.parse_args(["fault", *argv, "--simulator", simulator.url])
+        )
+
+    assert await run("--list") == ""
+    await run("--kind", "lose_answer", "--path", "ivr/middle/play")
+    await run("--kind", "drop_notification", "--block", "play")
+    listed = [json.loads(line) for line in (await run("--list")).splitlines()]
+    assert [fault["kind"] for fault in listed] == ["lose_answer", "drop_notification"]
+    assert await run("--clear") == "faults cleared"
+    assert simulator.faults == []
+    with pytest.raises(ControlError, match="--kind"):
+        await run()
+    with pytest.raises(ControlError, match="needs a value of seconds"):
+        await run("--kind", "slow_answer")
 
 
 def test_parse_account_and_number() -> None:
@@ -308,7 +353,7 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert caught.value.code == 0
     out = capsys.readouterr().out
-    for command in ("serve", "call", "hangup", "number", "outcome"):
+    for command in ("serve", "call", "hangup", "number", "outcome", "fault"):
         assert command in out
 
 

@@ -29,6 +29,8 @@ PLAY = "ivr/middle/play"
         ({"kind": "latency"}, "seconds"),
         ({"kind": "latency", "value": -1.0}, "seconds"),
         ({"kind": "latency", "value": "1"}, "seconds"),
+        ({"kind": "slow_answer"}, "slow_answer fault needs a value of seconds"),
+        ({"kind": "slow_answer", "value": -0.5}, "seconds"),
         ({"kind": "status", "value": "success_ok"}, "error_"),
         ({"kind": "body"}, "body text"),
     ],
@@ -101,6 +103,54 @@ async def test_reset_closes_the_connection(simulator: HoiioSimulator) -> None:
     with pytest.raises(aiohttp.ClientError):
         await api(simulator, "user/get_info")
     assert (await api(simulator, "user/get_info"))["status"] == "success_ok"
+
+
+async def test_lose_answer_runs_the_block_then_drops_the_connection(
+    simulator: HoiioSimulator, notify_sink: NotifySink
+) -> None:
+    session = await incoming(simulator, notify_sink.url)
+    simulator.add_fault(Fault("lose_answer", path=PLAY, count=1))
+    with pytest.raises(aiohttp.ClientError):
+        await api(simulator, PLAY, session=session, notify_url=notify_sink.url)
+    record = simulator.requests[-1]
+    assert (record.path, record.status, record.fault) == (
+        PLAY,
+        "success_ok",
+        "lose_answer",
+    )
+    await simulator.settle()
+    assert notify_sink.blocks() == ["answer", "play"]
+    answer = await api(simulator, PLAY, session=session, notify_url=notify_sink.url)
+    assert answer["status"] == "success_ok"
+    assert simulator.faults == []
+
+
+async def test_lose_answer_loses_error_answers_too(
+    simulator: HoiioSimulator,
+) -> None:
+    simulator.add_fault(Fault("lose_answer", path=PLAY, count=1))
+    with pytest.raises(aiohttp.ClientError):
+        await api(simulator, PLAY, session="S404")
+    assert simulator.requests[-1].status == "error_invalid_session"
+
+
+async def test_slow_answer_comes_after_the_notification(
+    simulator: HoiioSimulator, notify_sink: NotifySink
+) -> None:
+    arrivals = _Arrivals()
+    session = await incoming(simulator, notify_sink.url)
+    simulator._api.requests = arrivals
+    simulator.add_fault(Fault("slow_answer", path=PLAY, value=3600.0, count=1))
+    slow = asyncio.create_task(
+        api(simulator, PLAY, session=session, notify_url=notify_sink.url)
+    )
+    await arrivals.arrived.wait()
+    await simulator.settle()
+    assert notify_sink.blocks() == ["answer", "play"]
+    assert not slow.done()
+    await simulator.stop()
+    assert (await slow)["status"] == "success_ok"
+    assert simulator.requests[-1].fault == "slow_answer"
 
 
 class _Arrivals(list[RecordedRequest]):

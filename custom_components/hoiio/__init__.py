@@ -116,9 +116,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: HoiioConfigEntry) -> boo
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HoiioConfigEntry) -> bool:
-    """Stop listening and save the calls."""
+    """Stop listening, then save the calls."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
+        # No notification may reach the tracker once it has saved: a reloaded
+        # entry's tracker writes the same file.
+        async_unregister_webhook(hass, entry.data[CONF_WEBHOOK_ID])
         await entry.runtime_data.tracker.async_unload()
     return unloaded
 

@@ -18,18 +18,27 @@ STATUS_OK: Final = "success_ok"
 
 STATUS_TIMEOUT: Final = "client_timeout"
 STATUS_CONNECTION_ERROR: Final = "client_connection_error"
+STATUS_CONNECTION_LOST: Final = "client_connection_lost"
 STATUS_INVALID_RESPONSE: Final = "client_invalid_response"
 
 type ParamValue = str | int | None
 
 
 class HoiioError(Exception):
-    """A request to Hoiio failed; `status` is the raw status that said so."""
+    """A request to Hoiio failed; `status` is the raw status that said so.
 
-    def __init__(self, status: str, message: str | None = None) -> None:
-        """Keep the raw status."""
+    `outcome_unknown` is true when the service may have carried out the
+    request although no answer said so (a timeout, a connection lost after the
+    request was sent, an answer without a status).
+    """
+
+    def __init__(
+        self, status: str, message: str | None = None, *, outcome_unknown: bool = False
+    ) -> None:
+        """Keep the raw status and whether the request may have been carried out."""
         super().__init__(message or status)
         self.status = status
+        self.outcome_unknown = outcome_unknown
 
 
 class HoiioAuthenticationError(HoiioError):
@@ -206,9 +215,16 @@ class HoiioClient:
                 body = await response.read()
                 http_status = response.status
         except TimeoutError as err:
-            raise HoiioConnectionError(STATUS_TIMEOUT, "request timed out") from err
-        except aiohttp.ClientError as err:
+            raise HoiioConnectionError(
+                STATUS_TIMEOUT, "request timed out", outcome_unknown=True
+            ) from err
+        except aiohttp.ClientConnectorError as err:
+            # No connection was made, so nothing was sent.
             raise HoiioConnectionError(STATUS_CONNECTION_ERROR, str(err)) from err
+        except aiohttp.ClientError as err:
+            raise HoiioConnectionError(
+                STATUS_CONNECTION_LOST, str(err), outcome_unknown=True
+            ) from err
         return _parse_answer(body, http_status)
 
     async def get_info(self) -> AccountInfo:
@@ -409,11 +425,7 @@ def _parse_answer(body: bytes, http_status: int) -> dict[str, Any]:
     """Turn a response body into a successful answer or raise its error."""
     answer = _json_object(body)
     if answer is None:
-        if http_status >= 400:
-            raise HoiioServiceError(f"http_{http_status}", f"HTTP {http_status}")
-        raise HoiioServiceError(
-            STATUS_INVALID_RESPONSE, "the answer is not a JSON object"
-        )
+        raise _no_api_answer(http_status, "the answer is not a JSON object")
     status = answer.get("status")
     if status == STATUS_OK:
         return answer
@@ -421,9 +433,16 @@ def _parse_answer(body: bytes, http_status: int) -> dict[str, Any]:
         raise error_for_status(status)
     if status is None and answer.get("txn_ref"):
         return answer
+    raise _no_api_answer(http_status, f"unexpected status {status!r}")
+
+
+def _no_api_answer(http_status: int, reason: str) -> HoiioServiceError:
+    """Return the error of an answer without a status: the request may have run."""
     if http_status >= 400:
-        raise HoiioServiceError(f"http_{http_status}", f"HTTP {http_status}")
-    raise HoiioServiceError(STATUS_INVALID_RESPONSE, f"unexpected status {status!r}")
+        return HoiioServiceError(
+            f"http_{http_status}", f"HTTP {http_status}", outcome_unknown=True
+        )
+    return HoiioServiceError(STATUS_INVALID_RESPONSE, reason, outcome_unknown=True)
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:

@@ -76,13 +76,18 @@ class Call:
 
 @dataclass(slots=True)
 class PendingBlock:
-    """A block we sent whose notification has not arrived yet."""
+    """A block we sent whose notification has not arrived yet.
+
+    `unconfirmed`: the request's answer was lost, so the block may or may not
+    have run; its notification is accepted all the same.
+    """
 
     token: str
     block: str
     session: str | None
     sent: float
     target: str | None = None
+    unconfirmed: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """Return the pending block as JSON-friendly data."""

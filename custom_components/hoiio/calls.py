@@ -6,6 +6,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 import secrets
@@ -22,8 +23,9 @@ from .const import DOMAIN, LOGGER, SIGNAL_CALLS_UPDATED
 from .models import CALL_STATE_ONGOING, CALL_STATE_RINGING, Notification
 
 STORAGE_VERSION: Final = 1
-# Minor 2: a call may have the status "ringing".
-STORAGE_MINOR_VERSION: Final = 2
+# Minor 2: a call may have the status "ringing". Minor 3: pending blocks carry
+# `unconfirmed`.
+STORAGE_MINOR_VERSION: Final = 3
 SAVE_DELAY: Final = 10
 MAX_ONGOING: Final = 100
 MAX_ENDED: Final = 100
@@ -37,6 +39,7 @@ BLOCK_DIAL: Final = "dial"
 BLOCK_TRANSFER: Final = "transfer"
 # Dial outcomes that end the call whatever its call_state says.
 DIAL_FAILURES: Final = ("unanswered", "failed", "busy")
+STATUS_NOT_READY: Final = "error_session_not_ready"
 
 
 class Verdict(StrEnum):
@@ -45,6 +48,7 @@ class Verdict(StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     FORGED = "forged"
+    CLOSED = "closed"
 
 
 class CallStateError(Exception):
@@ -73,6 +77,14 @@ class CallStore(Store[dict[str, Any]]):
         if old_major_version > STORAGE_VERSION:
             raise NotImplementedError
         return old_data
+
+
+@dataclass(slots=True)
+class _SessionLock:
+    """The lock of one session and how many requests hold or wait for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
 
 
 class BlockTicket:
@@ -124,7 +136,7 @@ class CallTracker:
         self._seen: OrderedDict[tuple[str | None, ...], None] = OrderedDict()
         self._waiters: dict[str, asyncio.Future[Notification]] = {}
         self._ready_waiters: dict[str, list[asyncio.Future[None]]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, _SessionLock] = {}
         self._warned: set[str] = set()
         self._closed = False
 
@@ -168,6 +180,15 @@ class CallTracker:
     def size(self) -> tuple[int, int, int]:
         """Return the number of ongoing calls, ended calls and pending blocks kept."""
         return len(self._ongoing), len(self._ended), len(self._pending)
+
+    @property
+    def waiting(self) -> dict[str, int]:
+        """Return how many outcome waits, busy waits and session locks are open."""
+        return {
+            "outcome_waits": len(self._waiters),
+            "busy_waits": sum(len(waiters) for waiters in self._ready_waiters.values()),
+            "session_locks": len(self._locks),
+        }
 
     def as_dict(self) -> dict[str, Any]:
         """Return everything the tracker keeps, as JSON-friendly data."""
@@ -216,18 +237,24 @@ class CallTracker:
 
     @callback
     def async_prune(self, _time: datetime | None = None) -> None:
-        """End calls silent for too long and forget old ended calls."""
+        """End calls silent for too long, forget old ended calls and old blocks."""
+        if self._closed:
+            return
         now = _now()
         stale_before = now - self._stale_after().total_seconds()
-        for call in [c for c in self._ongoing.values() if c.updated < stale_before]:
+        stale = [c for c in self._ongoing.values() if c.updated < stale_before]
+        for call in stale:
             self._end(call, EndReason.STALE, now)
         forget_before = now - ENDED_MAX_AGE.total_seconds()
-        for session in [s for s, c in self._ended.items() if c.updated < forget_before]:
+        old = [s for s, c in self._ended.items() if c.updated < forget_before]
+        for session in old:
             del self._ended[session]
-        for token in [t for t, p in self._pending.items() if p.sent < stale_before]:
+        expired = [t for t, p in self._pending.items() if p.sent < stale_before]
+        for token in expired:
             del self._pending[token]
-            self._waiters.pop(token, None)
-        self._changed()
+            self._fail_waiter(token, CallStateError("call_ended"))
+        if stale or old or expired:
+            self._changed()
 
     # Notifications
 
@@ -236,6 +263,8 @@ class CallTracker:
         self, notification: Notification, token: str | None
     ) -> Verdict:
         """Apply a validated notification, unless forged or a duplicate."""
+        if self._closed:
+            return Verdict.CLOSED
         pending: PendingBlock | None = None
         if token is not None:
             pending = self._pending.get(token)
@@ -280,6 +309,9 @@ class CallTracker:
         call.last_outcome = notification.get("transfer_status") or notification.get(
             "dial_status"
         )
+        if pending is not None and pending.block == BLOCK_TRANSFER and pending.target:
+            # Its answer may not have been applied yet, or may have been lost.
+            call.transfer_target = pending.target
         if pending is not None and call.pending_token == pending.token:
             call.pending_block = call.pending_token = None
         if notification.ivr_block == BLOCK_UNHOLD:
@@ -328,62 +360,86 @@ class CallTracker:
     ) -> AsyncIterator[BlockTicket]:
         """Clear a block with the call's state, then let the caller send it.
 
-        Waits while the session is busy with an earlier block. With `notify`
-        a token is issued for the notify_url; with `wait` the ticket can wait
-        for the block's own notification.
+        Waits while the session is busy with an earlier block, at most the busy
+        timeout; then the block is sent anyway and the service decides. With
+        `notify` a token is issued for the notify_url; with `wait` the ticket
+        can wait for the block's own notification.
         """
-        lock = self._locks.setdefault(session or "", asyncio.Lock())
-        async with lock:
-            if session is not None:
-                await self._async_until_ready(session, block, force=force)
+        async with self._session_lock(session or ""):
+            overdue = session is not None and await self._async_until_ready(
+                session, block, force=force
+            )
             token = secrets.token_urlsafe(12) if notify else None
-            waiter: asyncio.Future[Notification] | None = None
-            if token is not None:
-                self._pending[token] = PendingBlock(
-                    token, block, session, _now(), target
-                )
-                call = self.get(session) if session else None
-                if call is not None and not call.ended:
-                    call.pending_block, call.pending_token = block, token
-                if wait:
-                    waiter = self._hass.loop.create_future()
-                    self._waiters[token] = waiter
-            ticket = BlockTicket(token, waiter)
+            previous = self._claim(session, block, token, target)
+            ticket = BlockTicket(token, self._new_waiter(token) if wait else None)
             try:
                 yield ticket
             except HoiioError as err:
-                self._rollback(token)
-                if session is not None:
-                    self._apply_error(session, err)
+                self._settle_failure(session, token, previous, err)
+                if overdue and err.status == STATUS_NOT_READY:
+                    raise CallStateError("session_busy") from err
+                raise
+            except asyncio.CancelledError:
+                self._keep_unconfirmed(token)
                 raise
             except BaseException:
-                self._rollback(token)
+                self._rollback(token, previous)
                 raise
             if ticket.result is not None:
                 self._apply_sent(session, block, ticket.result, token, target)
             self._changed()
 
+    @asynccontextmanager
+    async def _session_lock(self, session: str) -> AsyncIterator[None]:
+        """Let one block of a session through at a time; drop the lock when unused."""
+        entry = self._locks.setdefault(session, _SessionLock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if not entry.users:
+                del self._locks[session]
+
     async def _async_until_ready(
         self, session: str, block: str, *, force: bool
-    ) -> None:
+    ) -> bool:
+        """Wait while the call is busy; return True if the busy wait ran out."""
         call = self.get(session)
         if call is None:
-            return
+            return False
         self._check_allowed(call, block, force=force)
         if force or not call.busy:
-            return
+            return False
+        overdue = False
         try:
             async with asyncio.timeout(self._busy_timeout()):
                 while (call := self.get(session)) is not None and call.busy:
-                    waiter = self._hass.loop.create_future()
-                    self._ready_waiters.setdefault(session, []).append(waiter)
-                    await waiter
-                    if self._closed:
-                        raise TrackerClosedError
+                    await self._async_next_wake(session)
         except TimeoutError:
-            raise CallStateError("session_busy") from None
-        if call is not None:
+            overdue = True
+            LOGGER.debug(
+                "Sending a %s block to a call still busy after the wait", block
+            )
+        if (call := self.get(session)) is not None:
             self._check_allowed(call, block, force=force)
+        return overdue
+
+    async def _async_next_wake(self, session: str) -> None:
+        """Wait until the session may be ready; leave no waiter behind."""
+        waiter: asyncio.Future[None] = self._hass.loop.create_future()
+        waiters = self._ready_waiters.setdefault(session, [])
+        waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if waiter in waiters:
+                waiters.remove(waiter)
+            if not waiters and self._ready_waiters.get(session) is waiters:
+                del self._ready_waiters[session]
+        if self._closed:
+            raise TrackerClosedError
 
     @staticmethod
     def _check_allowed(call: Call, block: str, *, force: bool) -> None:
@@ -394,17 +450,78 @@ class CallTracker:
         if call.on_hold and block != BLOCK_UNHOLD and not force:
             raise CallStateError("call_on_hold")
 
-    def _rollback(self, token: str | None) -> None:
+    def _claim(
+        self, session: str | None, block: str, token: str | None, target: str | None
+    ) -> str | None:
+        """Record a block as pending; return the token the call was busy with."""
+        if token is None:
+            return None
+        self._pending[token] = PendingBlock(token, block, session, _now(), target)
+        call = self.get(session) if session else None
+        if call is None or call.ended:
+            return None
+        previous = call.pending_token
+        call.pending_block, call.pending_token = block, token
+        return previous
+
+    def _new_waiter(self, token: str | None) -> asyncio.Future[Notification] | None:
+        """Return a future of the block's notification, forgotten once done."""
+        if token is None:
+            return None
+        waiter: asyncio.Future[Notification] = self._hass.loop.create_future()
+        self._waiters[token] = waiter
+
+        def forget(_: asyncio.Future[Notification]) -> None:
+            if self._waiters.get(token) is waiter:
+                del self._waiters[token]
+
+        waiter.add_done_callback(forget)
+        return waiter
+
+    def _settle_failure(
+        self,
+        session: str | None,
+        token: str | None,
+        previous: str | None,
+        err: HoiioError,
+    ) -> None:
+        """Forget a block the service refused; keep one that may have run."""
+        if err.outcome_unknown:
+            self._keep_unconfirmed(token)
+        else:
+            self._rollback(token, previous)
+        if session is not None:
+            self._apply_error(session, err)
+
+    def _keep_unconfirmed(self, token: str | None) -> None:
+        """Keep a block whose answer was lost: its notification is still accepted."""
         if token is None:
             return
+        self._fail_waiter(token, None)
+        if (pending := self._pending.get(token)) is None:
+            return
+        pending.unconfirmed = True
+        LOGGER.debug(
+            "No answer to a %s request; its notification is awaited", pending.block
+        )
+        self._changed()
+
+    def _rollback(self, token: str | None, previous: str | None) -> None:
+        """Forget a block that did not run; the call is busy as it was before."""
+        if token is None:
+            return
+        self._fail_waiter(token, None)
         pending = self._pending.pop(token, None)
-        if waiter := self._waiters.pop(token, None):
-            waiter.cancel()
-        if pending is not None and pending.session is not None:
-            call = self.get(pending.session)
-            if call is not None and call.pending_token == token:
-                call.pending_block = call.pending_token = None
-                self._wake(pending.session)
+        if pending is None or pending.session is None:
+            return
+        call = self.get(pending.session)
+        if call is None or call.pending_token != token:
+            return
+        earlier = self._pending.get(previous) if previous is not None else None
+        call.pending_block = earlier.block if earlier else None
+        call.pending_token = earlier.token if earlier else None
+        if earlier is None:
+            self._wake(pending.session)
 
     def _apply_error(self, session: str, err: HoiioError) -> None:
         call = self.get(session)
@@ -451,9 +568,13 @@ class CallTracker:
             call.on_hold = False
         elif block == BLOCK_TRANSFER:
             call.transfer_target = target
-        if block != BLOCK_DIAL:
+        if block != BLOCK_DIAL and not self._notified(token):
             call.last_block = block
             call.last_outcome = None
+
+    def _notified(self, token: str | None) -> bool:
+        """Return whether a block's notification came before its answer."""
+        return token is not None and token not in self._pending
 
     # Bookkeeping
 
@@ -473,16 +594,24 @@ class CallTracker:
         call.pending_block = call.pending_token = None
         call.updated = now
         self._ongoing.pop(call.session, None)
-        self._locks.pop(call.session, None)
         self._ended[call.session] = call
         self._ended.move_to_end(call.session)
         while len(self._ended) > MAX_ENDED:
             self._ended.popitem(last=False)
         for token in [t for t, p in self._pending.items() if p.session == call.session]:
             del self._pending[token]
-            if (waiter := self._waiters.pop(token, None)) and not waiter.done():
-                waiter.set_exception(CallStateError("call_ended"))
+            self._fail_waiter(token, CallStateError("call_ended"))
         self._wake(call.session)
+
+    def _fail_waiter(self, token: str, error: Exception | None) -> None:
+        """End the wait for a block's notification with an error (None: cancel)."""
+        waiter = self._waiters.pop(token, None)
+        if waiter is None or waiter.done():
+            return
+        if error is None:
+            waiter.cancel()
+        else:
+            waiter.set_exception(error)
 
     def _wake(self, session: str) -> None:
         for waiter in self._ready_waiters.pop(session, []):
@@ -503,6 +632,8 @@ class CallTracker:
         LOGGER.warning(message, *args)
 
     def _changed(self) -> None:
+        if self._closed:
+            return
         self._store.async_delay_save(self.as_dict, SAVE_DELAY)
         async_dispatcher_send(self._hass, SIGNAL_CALLS_UPDATED.format(self._entry_id))
 

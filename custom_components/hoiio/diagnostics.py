@@ -1,4 +1,4 @@
-"""Diagnostics of a Hoiio config entry, with secrets and phone numbers redacted."""
+"""Diagnostics of a Hoiio config entry, with secrets and personal data redacted."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ TO_REDACT: Final = {
     CONF_WEBHOOK_ID,
     CONF_CLOUDHOOK_URL,
     "uid",
+    "name",
     "email",
     "mobile_number",
     "caller_ids",
@@ -25,6 +26,7 @@ TO_REDACT: Final = {
     "called",
     "dest",
     "transfer_target",
+    "target",
     "token",
     "pending_token",
     "consumed",
@@ -34,7 +36,7 @@ TO_REDACT: Final = {
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: HoiioConfigEntry
 ) -> dict[str, Any]:
-    """Return what helps to debug an entry, without secrets or numbers."""
+    """Return what helps to debug an entry, without secrets or personal data."""
     data = entry.runtime_data
     balance = data.coordinator.data
     return {
@@ -45,4 +47,5 @@ async def async_get_config_entry_diagnostics(
         "account": async_redact_data(asdict(data.account), TO_REDACT),
         "balance": {"currency": balance.currency, "balance": str(balance.balance)},
         "calls": async_redact_data(data.tracker.as_dict(), TO_REDACT),
+        "waiting": data.tracker.waiting,
     }

@@ -98,6 +98,17 @@ def ha_error(err: HoiioError, session: str = "") -> HomeAssistantError:
     )
 
 
+def block_error(err: HoiioError, session: str = "") -> HomeAssistantError:
+    """Return the error to raise for a failed block, saying when it may have run."""
+    if err.outcome_unknown:
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="outcome_unknown",
+            translation_placeholders=placeholders_for(err, session),
+        )
+    return ha_error(err, session)
+
+
 def is_auth_failure(err: HoiioError) -> bool:
     """Return whether the credentials were refused."""
     return isinstance(err, HoiioAuthenticationError)

@@ -29,7 +29,7 @@ from .const import (
     DOMAIN,
 )
 from .data import HoiioConfigEntry
-from .errors import ha_error, is_auth_failure
+from .errors import block_error, is_auth_failure
 from .webhook_url import is_own_url, webhook_url, with_token
 
 ATTR_WAIT: Final = "wait"
@@ -325,7 +325,7 @@ async def _async_run(call: ServiceCall, action: BlockAction) -> ServiceResponse:
     except HoiioError as err:
         if is_auth_failure(err):
             entry.async_start_reauth(call.hass)
-        raise ha_error(err, session) from err
+        raise block_error(err, session) from err
     response: dict[str, Any] = dict(result.raw)
     if wait:
         response = {**await _async_outcome(ticket, call, session), **response}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Final
+import unicodedata
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
@@ -15,8 +16,11 @@ NOTIFY_URL_MAX_LENGTH: Final = 4000
 GENDERS: Final = ("male", "female")
 AUDIO_EXTENSIONS: Final = (".mp3", ".wav", ".gsm")
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_ROOM = re.compile(r"^room:[A-Za-z0-9_-]{0,64}$")
+# ASCII only and matched in full: no other digits, no trailing newline, no
+# invisible or bidirectional formatting characters.
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_ROOM = re.compile(r"room:[A-Za-z0-9_-]{0,64}")
+_HIDDEN_CATEGORIES: Final = ("Cc", "Cf")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);)")
 
@@ -32,14 +36,14 @@ class HoiioInvalid(vol.Invalid):
 
 def e164(value: Any) -> str:
     """Validate a phone number in E.164 format (+ and country code)."""
-    if not isinstance(value, str) or not _E164.match(value):
+    if not isinstance(value, str) or not _E164.fullmatch(value):
         raise HoiioInvalid("invalid_phone_number", "not an E.164 phone number")
     return value
 
 
 def transfer_dest(value: Any) -> str:
     """Validate a transfer destination: an E.164 number or room:<id>."""
-    if isinstance(value, str) and (_E164.match(value) or _ROOM.match(value)):
+    if isinstance(value, str) and (_E164.fullmatch(value) or _ROOM.fullmatch(value)):
         return value
     raise HoiioInvalid("invalid_dest", "not an E.164 number or room: URI")
 
@@ -62,8 +66,13 @@ def tag(value: Any) -> str:
 
 
 def http_url(value: Any) -> str:
-    """Validate an absolute http(s) URL of at most 4000 characters."""
-    if isinstance(value, str) and len(value) <= NOTIFY_URL_MAX_LENGTH:
+    """Validate an absolute http(s) URL of at most 4000 visible characters."""
+    # urlsplit drops some whitespace silently, but the raw value is what is sent.
+    if (
+        isinstance(value, str)
+        and len(value) <= NOTIFY_URL_MAX_LENGTH
+        and not _has_hidden_characters(value)
+    ):
         try:
             parts = urlsplit(value)
         except ValueError:
@@ -71,6 +80,14 @@ def http_url(value: Any) -> str:
         if parts and parts.scheme in ("http", "https") and parts.hostname:
             return value
     raise HoiioInvalid("invalid_notify_url", "not an http(s) URL of 4000 or less")
+
+
+def _has_hidden_characters(text: str) -> bool:
+    """Return whether text holds whitespace, control or format characters."""
+    return any(
+        char.isspace() or unicodedata.category(char) in _HIDDEN_CATEGORIES
+        for char in text
+    )
 
 
 def message(value: Any) -> str:
