@@ -22,7 +22,7 @@ from custom_components.hoiio.const import DEFAULT_BUSY_TIMEOUT, DOMAIN
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
 
-    from custom_components.hoiio.calls import CallTracker
+    from custom_components.hoiio.call_tracker import CallTracker
     from hoiio_simulator import HoiioSimulator
 
 from .const import (

@@ -18,14 +18,14 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.hoiio import PRUNE_INTERVAL
-from custom_components.hoiio.calls import MAX_ENDED, MAX_ONGOING, SAVE_DELAY
+from custom_components.hoiio.call_machine import MAX_ENDED, MAX_ONGOING
+from custom_components.hoiio.call_tracker import PRUNE_INTERVAL, SAVE_DELAY
 from custom_components.hoiio.const import (
     DEFAULT_STALE_AFTER_HOURS,
     DOMAIN,
     SIGNAL_CALLS_UPDATED,
 )
-from custom_components.hoiio.webhook import NotificationWebhook
+from custom_components.hoiio.webhook_handler import NotificationWebhook
 from hoiio_simulator import Fault, HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER, WEBHOOK_ID

@@ -46,8 +46,8 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .notify_url import async_create_cloudhook, webhook_url
 from .validation import HoiioInvalid, http_url
-from .webhook_url import async_create_cloudhook, webhook_url
 
 _TEXT = TextSelector()
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any
 
 from homeassistant.components.logbook.const import (
     LOGBOOK_ENTRY_ENTITY_ID,
@@ -16,9 +16,7 @@ from homeassistant.helpers import entity_registry as er
 
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN, EVENT_HOIIO
 from .entity import CALL_EVENT_KEY, entity_unique_id
-
-# Dial outcomes that mean no call took place.
-_DIAL_FAILURES: Final = frozenset({"unanswered", "busy", "failed"})
+from .notification import DIAL_FAILURES
 
 
 def describe_notification(data: Mapping[str, Any]) -> str:
@@ -36,7 +34,7 @@ def _tells_the_end(data: Mapping[str, Any]) -> bool:
     return (
         block == "hangup"
         or (block == "transfer" and data.get("transfer_status") == "answered")
-        or (block == "dial" and data.get("dial_status") in _DIAL_FAILURES)
+        or (block == "dial" and data.get("dial_status") in DIAL_FAILURES)
     )
 
 

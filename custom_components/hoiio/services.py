@@ -21,16 +21,16 @@ import voluptuous as vol
 
 from . import validation as val
 from .api import BlockResult, HoiioClient, HoiioError
-from .calls import BlockTicket, CallStateError, TrackerClosedError
+from .call_tracker import BlockTicket, CallStateError, TrackerClosedError
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_SESSION,
     DEFAULT_WAIT_TIMEOUT,
     DOMAIN,
 )
-from .data import HoiioConfigEntry
 from .errors import block_error, is_auth_failure
-from .webhook_url import is_own_url, webhook_url, with_token
+from .notify_url import is_own_url, webhook_url, with_token
+from .runtime_data import HoiioConfigEntry
 
 ATTR_WAIT: Final = "wait"
 ATTR_WAIT_TIMEOUT: Final = "wait_timeout"

@@ -29,6 +29,10 @@ CALL_STATE_ONGOING: Final = "ongoing"
 CALL_STATE_ENDED: Final = "ended"
 CALL_STATES: Final = (CALL_STATE_RINGING, CALL_STATE_ONGOING, CALL_STATE_ENDED)
 OUTCOMES: Final = ("answered", "unanswered", "failed", "busy", "ongoing")
+# Dial outcomes that mean no call took place: they end it whatever its call_state.
+DIAL_FAILURES: Final = frozenset({"unanswered", "failed", "busy"})
+# Fields of an ended call's notification that tell what it cost.
+COST_FIELDS: Final = ("date", "duration", "currency", "rate", "debit")
 GMT8: Final = timezone(timedelta(hours=8))
 # Keys the integration adds when it infers the block of a notification.
 ATTR_IVR_BLOCK_INFERRED: Final = "ivr_block_inferred"
@@ -100,6 +104,18 @@ class Notification:
     def ended(self) -> bool:
         """Return whether the call has ended."""
         return self.call_state == CALL_STATE_ENDED
+
+    @property
+    def ends_call(self) -> bool:
+        """Return whether the call is over: it ended, or its dial failed."""
+        return self.ended or (
+            self.ivr_block == "dial" and self.fields.get("dial_status") in DIAL_FAILURES
+        )
+
+    @property
+    def cost(self) -> dict[str, Any]:
+        """Return the cost fields present in the notification."""
+        return {key: self.fields[key] for key in COST_FIELDS if key in self.fields}
 
     def get(self, key: str) -> str | None:
         """Return a text field, or None."""

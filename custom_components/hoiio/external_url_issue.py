@@ -11,8 +11,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from .const import CONF_API_URL, CONF_CLOUDHOOK_URL, DOMAIN
-from .data import HoiioConfigEntry
-from .webhook_url import cloud_active
+from .notify_url import cloud_active
+from .runtime_data import HoiioConfigEntry
 
 
 def is_local_api(api_url: str) -> bool:

@@ -1,0 +1,283 @@
+"""The Home Assistant side of the call machine: storage, signals, timers, waits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+import secrets
+import time
+from typing import Any, Final
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+
+from .api import HoiioError
+from .call_machine import Call, CallMachine, CallStateError, Verdict
+from .call_waits import BlockTicket, CallWaits, TrackerClosedError
+from .const import (
+    CONF_BUSY_TIMEOUT,
+    CONF_STALE_AFTER,
+    DEFAULT_BUSY_TIMEOUT,
+    DEFAULT_STALE_AFTER_HOURS,
+    DOMAIN,
+    LOGGER,
+    SIGNAL_CALLS_UPDATED,
+)
+from .notification import Notification
+from .runtime_data import HoiioConfigEntry
+
+__all__ = [
+    "BlockTicket",
+    "CallStateError",
+    "CallTracker",
+    "TrackerClosedError",
+    "Verdict",
+]
+
+STORAGE_VERSION: Final = 1
+# Minor 2: a call may have the status "ringing". Minor 3: pending blocks carry
+# `unconfirmed`.
+STORAGE_MINOR_VERSION: Final = 3
+SAVE_DELAY: Final = 10
+PRUNE_INTERVAL: Final = timedelta(minutes=5)
+STATUS_NOT_READY: Final = "error_session_not_ready"
+
+
+class CallStore(Store[dict[str, Any]]):
+    """Versioned storage of the tracker."""
+
+    @classmethod
+    def of_entry(cls, hass: HomeAssistant, entry_id: str) -> CallStore:
+        """Return the storage of an entry's calls."""
+        return cls(
+            hass,
+            STORAGE_VERSION,
+            f"{DOMAIN}.{entry_id}",
+            minor_version=STORAGE_MINOR_VERSION,
+        )
+
+    async def _async_migrate_func(
+        self,
+        old_major_version: int,
+        old_minor_version: int,
+        old_data: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Migrate stored data; minor versions only add keys."""
+        if old_major_version > STORAGE_VERSION:
+            raise NotImplementedError
+        return old_data
+
+
+def busy_timeout(entry: HoiioConfigEntry) -> float:
+    """Return how long an action waits for a busy call, in seconds."""
+    return float(entry.options.get(CONF_BUSY_TIMEOUT, DEFAULT_BUSY_TIMEOUT))
+
+
+def stale_after(entry: HoiioConfigEntry) -> float:
+    """Return how long a silent call counts as in progress, in seconds."""
+    hours = float(entry.options.get(CONF_STALE_AFTER, DEFAULT_STALE_AFTER_HOURS))
+    return hours * 3600
+
+
+class CallTracker:
+    """The calls of one account, kept across restarts and waited on by actions."""
+
+    def __init__(self, hass: HomeAssistant, entry: HoiioConfigEntry) -> None:
+        """Set up an empty tracker, following the entry's options; `async_load` it."""
+        self._hass = hass
+        self._entry = entry
+        self._signal = SIGNAL_CALLS_UPDATED.format(entry.entry_id)
+        self._store = CallStore.of_entry(hass, entry.entry_id)
+        self._waits = CallWaits(hass.loop)
+        self._machine = CallMachine(on_dropped=self._dropped, on_free=self._waits.wake)
+        # The pending blocks, to read: tokens issued and the blocks they name.
+        self.blocks = self._machine.blocks
+        self._closed = False
+
+    # Queries
+
+    def get(self, session: str) -> Call | None:
+        """Return the call of a session, if known."""
+        return self._machine.calls.get(session)
+
+    @property
+    def ongoing_count(self) -> int:
+        """Return how many calls are in progress (ringing or ongoing)."""
+        return self._machine.calls.in_progress
+
+    def current_call(self) -> Call | None:
+        """Return the most recently started call that rings or is ongoing."""
+        return self._machine.calls.current()
+
+    @property
+    def size(self) -> tuple[int, int, int]:
+        """Return the number of ongoing calls, ended calls and pending blocks kept."""
+        return self._machine.size
+
+    @property
+    def waiting(self) -> dict[str, int]:
+        """Return how many outcome waits, busy waits and session locks are open."""
+        return self._waits.counts
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return everything the tracker keeps, as JSON-friendly data."""
+        return self._machine.as_dict()
+
+    # Life cycle
+
+    async def async_load(self) -> None:
+        """Restore the tracker from storage."""
+        self._machine.restore(await self._store.async_load() or {})
+        self.async_prune()
+
+    @callback
+    def async_start_pruning(self) -> CALLBACK_TYPE:
+        """Prune now and then; return what stops it."""
+        return async_track_time_interval(
+            self._hass, self.async_prune, PRUNE_INTERVAL, cancel_on_shutdown=True
+        )
+
+    async def async_unload(self) -> None:
+        """Release everything that waits and write the state now."""
+        self._closed = True
+        self._waits.close()
+        await self._store.async_save(self.as_dict())
+
+    @callback
+    def async_prune(self, _time: datetime | None = None) -> None:
+        """End calls silent for too long, forget old ended calls and old blocks."""
+        if self._closed:
+            return
+        if self._machine.prune(time.time(), stale_after(self._entry)):
+            self._changed()
+
+    # Notifications
+
+    @callback
+    def async_handle_notification(
+        self, notification: Notification, token: str | None
+    ) -> Verdict:
+        """Apply a validated notification, unless forged or a duplicate."""
+        if self._closed:
+            return Verdict.CLOSED
+        verdict = self._machine.notification(notification, token, time.time())
+        if verdict is Verdict.ACCEPTED:
+            if token is not None:
+                self._waits.resolve(token, notification)
+            self._waits.wake(notification.session)
+            self._changed()
+        return verdict
+
+    # Actions
+
+    @asynccontextmanager
+    async def async_block(
+        self,
+        session: str | None,
+        block: str,
+        *,
+        notify: bool,
+        wait: bool = False,
+        force: bool = False,
+        target: str | None = None,
+    ) -> AsyncIterator[BlockTicket]:
+        """Clear a block with the call's state, then let the caller send it.
+
+        Waits while the session is busy with an earlier block, at most the busy
+        timeout; then the block is sent anyway and the service decides. With
+        `notify` a token is issued for the notify_url; with `wait` the ticket
+        can wait for the block's own notification.
+        """
+        async with self._waits.session_lock(session or ""):
+            overdue = session is not None and await self._async_until_free(
+                session, block, force=force
+            )
+            token = secrets.token_urlsafe(12) if notify else None
+            previous = self._machine.claim(session, block, token, target, time.time())
+            ticket = BlockTicket(
+                token, self._waits.new_outcome(token) if wait else None
+            )
+            try:
+                yield ticket
+            except BaseException as err:
+                self._settle_failure(session, token, previous, err)
+                if (
+                    overdue
+                    and isinstance(err, HoiioError)
+                    and err.status == STATUS_NOT_READY
+                ):
+                    raise CallStateError("session_busy") from err
+                raise
+            if ticket.result is not None and (
+                answered := session or ticket.result.session
+            ):
+                self._machine.answered(answered, block, token, target, time.time())
+            self._changed()
+
+    async def _async_until_free(self, session: str, block: str, *, force: bool) -> bool:
+        """Wait while the call is busy; return True if the busy wait ran out."""
+        if (call := self.get(session)) is None:
+            return False
+        call.check_allowed(block, force=force)
+        if force or not call.busy:
+            return False
+        overdue = False
+        try:
+            async with asyncio.timeout(busy_timeout(self._entry)):
+                while (call := self.get(session)) is not None and call.busy:
+                    await self._waits.async_next_wake(session)
+        except TimeoutError:
+            overdue = True
+            LOGGER.debug(
+                "Sending a %s block to a call still busy after the wait", block
+            )
+        if (call := self.get(session)) is not None:
+            call.check_allowed(block, force=force)
+        return overdue
+
+    def _settle_failure(
+        self,
+        session: str | None,
+        token: str | None,
+        previous: str | None,
+        err: BaseException,
+    ) -> None:
+        """Forget a block that did not run; keep one that may have (answer lost)."""
+        service_error = err if isinstance(err, HoiioError) else None
+        if token is not None:
+            self._waits.fail(token, None)
+            if isinstance(err, asyncio.CancelledError) or (
+                service_error is not None and service_error.outcome_unknown
+            ):
+                self._keep_unconfirmed(token)
+            else:
+                self._machine.refused(token, previous)
+        if (
+            service_error is not None
+            and session is not None
+            and self._machine.service_error(session, service_error.status, time.time())
+        ):
+            self._changed()
+
+    def _keep_unconfirmed(self, token: str) -> None:
+        """Keep a block whose answer was lost: its notification is still accepted."""
+        if (pending := self._machine.answer_lost(token)) is not None:
+            LOGGER.debug(
+                "No answer to a %s request; its notification is awaited", pending.block
+            )
+            self._changed()
+
+    def _dropped(self, token: str) -> None:
+        """Fail the wait for a block that will not notify: its call ended."""
+        self._waits.fail(token, CallStateError("call_ended"))
+
+    def _changed(self) -> None:
+        """Save the calls later and tell the entities."""
+        if self._closed:
+            return
+        self._store.async_delay_save(self.as_dict, SAVE_DELAY)
+        async_dispatcher_send(self._hass, self._signal)
