@@ -37,7 +37,7 @@ PARTS: Final[dict[tuple[str, str], str]] = {
     ("CallTracker.async_handle_notification", "hoiio/call_tracker.py"): (
         "call tracker"
     ),
-    ("NotificationWebhook._async_publish", "hoiio/webhook_handler.py"): (
+    ("NotificationWebhook._publish", "hoiio/webhook_handler.py"): (
         "publish: event data"
     ),
     ("Store.async_delay_save", "helpers/storage.py"): "schedule the tracker's save",

@@ -11,7 +11,6 @@ import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -23,7 +22,6 @@ from custom_components.hoiio.call_tracker import PRUNE_INTERVAL, SAVE_DELAY
 from custom_components.hoiio.const import (
     DEFAULT_STALE_AFTER_HOURS,
     DOMAIN,
-    SIGNAL_CALLS_UPDATED,
 )
 from custom_components.hoiio.webhook_handler import NotificationWebhook
 from hoiio_simulator import Fault, HoiioSimulator
@@ -290,9 +288,7 @@ async def test_pruning_that_changes_nothing_writes_nothing(
         signals.append(None)
 
     setup_integration.async_on_unload(
-        async_dispatcher_connect(
-            hass, SIGNAL_CALLS_UPDATED.format(setup_integration.entry_id), count
-        )
+        setup_integration.runtime_data.tracker.async_add_listener(count)
     )
 
     async def run_prune() -> None:

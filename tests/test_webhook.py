@@ -218,6 +218,33 @@ async def test_malformed_notifications_change_nothing(
 
 
 @pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("application/x-www-form-urlencoded", 200),
+        ("Application/X-WWW-Form-Urlencoded ; charset=UTF-8", 200),
+        ("text/plain;charset=utf-8", 200),
+        ("", 200),
+        ("not a type", 200),
+        ("application/json", 415),
+        ("multipart/form-data; boundary=x", 415),
+        ("text/html", 415),
+    ],
+)
+async def test_declared_types_of_a_form_body(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+    content_type: str,
+    status: int,
+) -> None:
+    """Form data, plain text or an invalid type (read as text) is taken, no other."""
+    body = urlencode(answer()).encode()
+    result, _ = await post(body, headers={"Content-Type": content_type})
+    assert result == status
+    assert len(hoiio_events) == (status == 200)
+
+
+@pytest.mark.parametrize(
     ("field", "sent"),
     [
         ("date", "25/11/2026"),

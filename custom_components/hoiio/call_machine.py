@@ -151,14 +151,13 @@ class Call:
         self, notification: Notification, pending: PendingBlock | None, now: float
     ) -> bool:
         """Take in a notification of the call; return whether it ends the call."""
+        fields = notification.fields  # these keys are never parsed: text as sent
         self.updated = now
-        self.caller = notification.get("from") or self.caller
-        self.called = notification.get("to") or self.called
-        self.dest = notification.get("dest") or self.dest
+        self.caller = fields.get("from") or self.caller
+        self.called = fields.get("to") or self.called
+        self.dest = fields.get("dest") or self.dest
         self.last_block = notification.ivr_block
-        self.last_outcome = notification.get("transfer_status") or notification.get(
-            "dial_status"
-        )
+        self.last_outcome = fields.get("transfer_status") or fields.get("dial_status")
         if pending is not None:
             if pending.block == BLOCK_TRANSFER and pending.target:
                 # Its answer may not have been taken in yet, or may be lost.
@@ -221,7 +220,7 @@ class RecentKeys[K]:
 
     def __init__(self) -> None:
         """Start with none."""
-        self._keys: OrderedDict[K, None] = OrderedDict()
+        self._keys: dict[K, None] = {}
 
     def __contains__(self, key: object) -> bool:
         """Return whether the key is remembered."""
@@ -235,7 +234,7 @@ class RecentKeys[K]:
         """Remember a key, forgetting the oldest past the bound."""
         self._keys[key] = None
         if len(self._keys) > MAX_REMEMBERED:
-            self._keys.popitem(last=False)
+            del self._keys[next(iter(self._keys))]
 
 
 class CallBook:
@@ -437,32 +436,35 @@ class CallMachine:
         self, notification: Notification, token: str | None, now: float
     ) -> Verdict:
         """Take in a notification, unless forged or a duplicate."""
+        call = self.calls.get(notification.session)
         pending: PendingBlock | None = None
         if token is not None:
             if refusal := self.blocks.refusal(token, notification.session):
                 return refusal
             pending = self.blocks.consume(token)
         else:
-            call = self.calls.get(notification.session)
             if call is not None and call.busy:
                 return Verdict.FORGED
             key = (
                 notification.session,
                 notification.ivr_block,
                 notification.call_state,
-                notification.get("txn_ref"),
+                notification.fields.get("txn_ref"),
             )
             if key in self._seen:
                 return Verdict.DUPLICATE
             self._seen.add(key)
-        self._apply(notification, pending, now)
+        self._apply(call, notification, pending, now)
         return Verdict.ACCEPTED
 
     def _apply(
-        self, notification: Notification, pending: PendingBlock | None, now: float
+        self,
+        call: Call | None,
+        notification: Notification,
+        pending: PendingBlock | None,
+        now: float,
     ) -> None:
         """Apply an accepted notification to its call, starting or ending it."""
-        call = self.calls.get(notification.session)
         if call is None:
             call = self._start(notification, now)
         elif call.ended:

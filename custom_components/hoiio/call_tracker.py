@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from functools import partial
 import secrets
 import time
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 
@@ -25,7 +25,6 @@ from .const import (
     DEFAULT_STALE_AFTER_HOURS,
     DOMAIN,
     LOGGER,
-    SIGNAL_CALLS_UPDATED,
 )
 from .notification import Notification
 from .runtime_data import HoiioConfigEntry
@@ -90,7 +89,8 @@ class CallTracker:
         """Set up an empty tracker, following the entry's options; `async_load` it."""
         self._hass = hass
         self._entry = entry
-        self._signal = SIGNAL_CALLS_UPDATED.format(entry.entry_id)
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._save_due = False
         self._store = CallStore.of_entry(hass, entry.entry_id)
         self._waits = CallWaits(hass.loop)
         self._machine = CallMachine(on_dropped=self._dropped, on_free=self._waits.wake)
@@ -126,6 +126,14 @@ class CallTracker:
     def as_dict(self) -> dict[str, Any]:
         """Return everything the tracker keeps, as JSON-friendly data."""
         return self._machine.as_dict()
+
+    @callback
+    def async_add_listener(
+        self, update_callback: CALLBACK_TYPE, context: Any = None
+    ) -> CALLBACK_TYPE:
+        """Call back on every change of the calls; return what stops it."""
+        self._listeners.append(update_callback)
+        return partial(self._listeners.remove, update_callback)
 
     # Life cycle
 
@@ -276,8 +284,18 @@ class CallTracker:
         self._waits.fail(token, CallStateError("call_ended"))
 
     def _changed(self) -> None:
-        """Save the calls later and tell the entities."""
+        """Save the calls soon and tell the listeners."""
         if self._closed:
             return
-        self._store.async_delay_save(self.as_dict, SAVE_DELAY)
-        async_dispatcher_send(self._hass, self._signal)
+        if not self._save_due:
+            # Once per delay, not postponed by every change: calls are saved
+            # even while notifications keep coming.
+            self._save_due = True
+            self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+        for update in tuple(self._listeners):
+            update()
+
+    def _data_to_save(self) -> dict[str, Any]:
+        """Return the calls for the store to write now."""
+        self._save_due = False
+        return self.as_dict()

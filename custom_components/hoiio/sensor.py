@@ -14,15 +14,16 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.update_coordinator import (
+    BaseCoordinatorEntity,
+    CoordinatorEntity,
+)
 
 from .api import Balance
 from .call_machine import CallStatus
 from .call_tracker import CallTracker
-from .const import SIGNAL_CALLS_UPDATED
 from .coordinator import HoiioBalanceCoordinator
 from .entity import HoiioEntity
 from .runtime_data import HoiioConfigEntry
@@ -40,7 +41,7 @@ class HoiioSensorEntityDescription[T](SensorEntityDescription):
     """A Hoiio sensor: how its state, attributes and unit come from its source."""
 
     value_fn: Callable[[T], StateType | Decimal]
-    attributes_fn: Callable[[T], dict[str, Any]] = lambda _: {}
+    attributes_fn: Callable[[T], dict[str, Any]] | None = None
     unit_fn: Callable[[T], str | None] | None = None
 
 
@@ -147,8 +148,8 @@ class HoiioBalanceSensor(
         return None if unit_fn is None else unit_fn(self.coordinator.data)
 
 
-class HoiioCallSensor(HoiioEntity, SensorEntity):
-    """A sensor that follows the call tracker."""
+class HoiioCallSensor(HoiioEntity, BaseCoordinatorEntity[CallTracker], SensorEntity):
+    """A sensor that follows the call tracker, which pushes its changes."""
 
     entity_description: HoiioSensorEntityDescription[CallTracker]
     _unrecorded_attributes = frozenset({"session", "from", "to", "dest"})
@@ -160,23 +161,17 @@ class HoiioCallSensor(HoiioEntity, SensorEntity):
         description: HoiioSensorEntityDescription[CallTracker],
     ) -> None:
         """Follow the tracker of an entry."""
-        super().__init__(entry, description)
-        self._signal = SIGNAL_CALLS_UPDATED.format(entry.entry_id)
-        self._tracker = tracker
+        HoiioEntity.__init__(self, entry, description)
+        BaseCoordinatorEntity.__init__(self, tracker)
         self._attr_extra_state_attributes = {}
         self._read()
 
-    async def async_added_to_hass(self) -> None:
-        """Listen for changes of the calls."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, self._signal, self._async_calls_updated)
-        )
-
     def _read(self) -> bool:
         """Read what the sensor shows from the tracker; return whether it changed."""
-        value = self.entity_description.value_fn(self._tracker)
-        attributes = self.entity_description.attributes_fn(self._tracker)
+        description = self.entity_description
+        value = description.value_fn(self.coordinator)
+        attributes_fn = description.attributes_fn
+        attributes = {} if attributes_fn is None else attributes_fn(self.coordinator)
         if (value, attributes) == (
             self._attr_native_value,
             self._attr_extra_state_attributes,
@@ -187,8 +182,12 @@ class HoiioCallSensor(HoiioEntity, SensorEntity):
         return True
 
     @callback
-    def _async_calls_updated(self) -> None:
+    def _handle_coordinator_update(self) -> None:
         """Write the state, when the calls changed what the sensor shows."""
         # Most notifications change only some sensors: skip writes of nothing new.
         if self._read():
             self.async_write_ha_state()
+
+    async def async_update(self) -> None:
+        """Read the calls again (the update_entity action); nothing is polled."""
+        self._read()
