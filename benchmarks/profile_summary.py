@@ -42,7 +42,7 @@ PARTS: Final[dict[tuple[str, str], str]] = {
     ),
     ("Store.async_delay_save", "helpers/storage.py"): "schedule the tracker's save",
     ("async_dispatcher_send", "helpers/dispatcher.py"): "dispatcher",
-    ("HoiioCallSensor._async_calls_updated", "hoiio/sensor.py"): (
+    ("HoiioCallSensor._handle_coordinator_update", "hoiio/sensor.py"): (
         "sensors: is there a change"
     ),
     ("HoiioCallEvent._async_notified", "hoiio/event.py"): "event entity: trigger",

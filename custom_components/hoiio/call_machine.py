@@ -258,7 +258,7 @@ class CallBook:
     def current(self) -> Call | None:
         """Return the most recently started call that rings or is ongoing."""
         for call in reversed(self._ongoing.values()):
-            if call.in_progress:
+            if call.status is not CallStatus.DIALING:  # neither dialling nor ended
                 return call
         return None
 

@@ -172,9 +172,9 @@ class HoiioCallSensor(HoiioEntity, BaseCoordinatorEntity[CallTracker], SensorEnt
         value = description.value_fn(self.coordinator)
         attributes_fn = description.attributes_fn
         attributes = {} if attributes_fn is None else attributes_fn(self.coordinator)
-        if (value, attributes) == (
-            self._attr_native_value,
-            self._attr_extra_state_attributes,
+        if (
+            value == self._attr_native_value
+            and attributes == self._attr_extra_state_attributes
         ):
             return False
         self._attr_native_value = value
