@@ -298,13 +298,19 @@ class CallBook:
             del self._ended[session]
         return bool(old)
 
-    def restore(self, call: Call) -> None:
-        """Take back a stored call as it was."""
-        if call.ended:
-            self._ended[call.session] = call
-        else:
-            self._ongoing[call.session] = call
-            self.in_progress += call.in_progress
+    def restore(self, stored: list[dict[str, Any]]) -> None:
+        """Take back stored calls as they were, skipping those that cannot be read."""
+        for raw in stored:
+            try:
+                call = Call.from_dict(raw)
+            except (TypeError, ValueError, KeyError):
+                LOGGER.warning("Ignoring a stored call that cannot be read")
+                continue
+            if call.ended:
+                self._ended[call.session] = call
+            else:
+                self._ongoing[call.session] = call
+                self.in_progress += call.in_progress
 
 
 class PendingBlocks:
@@ -417,17 +423,14 @@ class CallMachine:
 
     def as_dict(self) -> dict[str, Any]:
         """Return everything the machine keeps, as JSON-friendly data."""
-        return {"calls": [call.as_dict() for call in self.calls]} | (
-            self.blocks.as_dict()
-        )
+        return {
+            "calls": [call.as_dict() for call in self.calls],
+            **self.blocks.as_dict(),
+        }
 
     def restore(self, data: Mapping[str, Any]) -> None:
         """Take back what `as_dict` returned, skipping what cannot be read."""
-        for raw in data.get("calls", []):
-            try:
-                self.calls.restore(Call.from_dict(raw))
-            except (TypeError, ValueError, KeyError):
-                LOGGER.warning("Ignoring a stored call that cannot be read")
+        self.calls.restore(data.get("calls", []))
         self.blocks.restore(data)
 
     # Transitions

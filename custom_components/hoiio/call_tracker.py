@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from functools import partial
@@ -82,6 +82,41 @@ def stale_after(entry: HoiioConfigEntry) -> float:
     return hours * 3600
 
 
+class CallChanges:
+    """After each change of the calls: a save soon, and a call to each listener."""
+
+    def __init__(self, store: CallStore, data: Callable[[], dict[str, Any]]) -> None:
+        """Save `data()` to the store."""
+        self._store = store
+        self._data = data
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._save_due = False
+        self.closed = False
+
+    @callback
+    def async_add_listener(self, update_callback: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call back on every change; return what stops it."""
+        self._listeners.append(update_callback)
+        return partial(self._listeners.remove, update_callback)
+
+    def changed(self) -> None:
+        """Save soon and tell the listeners, unless closed."""
+        if self.closed:
+            return
+        if not self._save_due:
+            # Once per delay, not postponed by every change: calls are saved
+            # even while notifications keep coming.
+            self._save_due = True
+            self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+        for update in tuple(self._listeners):
+            update()
+
+    def _data_to_save(self) -> dict[str, Any]:
+        """Return the data for the store to write now."""
+        self._save_due = False
+        return self._data()
+
+
 class CallTracker:
     """The calls of one account, kept across restarts and waited on by actions."""
 
@@ -89,14 +124,12 @@ class CallTracker:
         """Set up an empty tracker, following the entry's options; `async_load` it."""
         self._hass = hass
         self._entry = entry
-        self._listeners: list[CALLBACK_TYPE] = []
-        self._save_due = False
         self._store = CallStore.of_entry(hass, entry.entry_id)
         self._waits = CallWaits(hass.loop)
         self._machine = CallMachine(on_dropped=self._dropped, on_free=self._waits.wake)
+        self._changes = CallChanges(self._store, self.as_dict)
         # The pending blocks, to read: tokens issued and the blocks they name.
         self.blocks = self._machine.blocks
-        self._closed = False
 
     # Queries
 
@@ -131,9 +164,8 @@ class CallTracker:
     def async_add_listener(
         self, update_callback: CALLBACK_TYPE, context: Any = None
     ) -> CALLBACK_TYPE:
-        """Call back on every change of the calls; return what stops it."""
-        self._listeners.append(update_callback)
-        return partial(self._listeners.remove, update_callback)
+        """Call back on every change of the calls (as a coordinator would)."""
+        return self._changes.async_add_listener(update_callback)
 
     # Life cycle
 
@@ -151,17 +183,17 @@ class CallTracker:
 
     async def async_unload(self) -> None:
         """Release everything that waits and write the state now."""
-        self._closed = True
+        self._changes.closed = True
         self._waits.close()
         await self._store.async_save(self.as_dict())
 
     @callback
     def async_prune(self, _time: datetime | None = None) -> None:
         """End calls silent for too long, forget old ended calls and old blocks."""
-        if self._closed:
+        if self._changes.closed:
             return
         if self._machine.prune(time.time(), stale_after(self._entry)):
-            self._changed()
+            self._changes.changed()
 
     # Notifications
 
@@ -170,14 +202,14 @@ class CallTracker:
         self, notification: Notification, token: str | None
     ) -> Verdict:
         """Apply a validated notification, unless forged or a duplicate."""
-        if self._closed:
+        if self._changes.closed:
             return Verdict.CLOSED
         verdict = self._machine.notification(notification, token, time.time())
         if verdict is Verdict.ACCEPTED:
             if token is not None:
                 self._waits.resolve(token, notification)
             self._waits.wake(notification.session)
-            self._changed()
+            self._changes.changed()
         return verdict
 
     # Actions
@@ -224,7 +256,7 @@ class CallTracker:
                 answered := session or ticket.result.session
             ):
                 self._machine.answered(answered, block, token, target, time.time())
-            self._changed()
+            self._changes.changed()
 
     async def _async_until_free(self, session: str, block: str, *, force: bool) -> bool:
         """Wait while the call is busy; return True if the busy wait ran out."""
@@ -258,44 +290,23 @@ class CallTracker:
         service_error = err if isinstance(err, HoiioError) else None
         if token is not None:
             self._waits.fail(token, None)
-            if isinstance(err, asyncio.CancelledError) or (
-                service_error is not None and service_error.outcome_unknown
+            if not isinstance(err, asyncio.CancelledError) and (
+                service_error is None or not service_error.outcome_unknown
             ):
-                self._keep_unconfirmed(token)
-            else:
                 self._machine.refused(token, previous)
+            elif (pending := self._machine.answer_lost(token)) is not None:
+                LOGGER.debug(
+                    "No answer to a %s request; awaiting its notification",
+                    pending.block,
+                )
+                self._changes.changed()
         if (
             service_error is not None
             and session is not None
             and self._machine.service_error(session, service_error.status, time.time())
         ):
-            self._changed()
-
-    def _keep_unconfirmed(self, token: str) -> None:
-        """Keep a block whose answer was lost: its notification is still accepted."""
-        if (pending := self._machine.answer_lost(token)) is not None:
-            LOGGER.debug(
-                "No answer to a %s request; its notification is awaited", pending.block
-            )
-            self._changed()
+            self._changes.changed()
 
     def _dropped(self, token: str) -> None:
         """Fail the wait for a block that will not notify: its call ended."""
         self._waits.fail(token, CallStateError("call_ended"))
-
-    def _changed(self) -> None:
-        """Save the calls soon and tell the listeners."""
-        if self._closed:
-            return
-        if not self._save_due:
-            # Once per delay, not postponed by every change: calls are saved
-            # even while notifications keep coming.
-            self._save_due = True
-            self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
-        for update in tuple(self._listeners):
-            update()
-
-    def _data_to_save(self) -> dict[str, Any]:
-        """Return the calls for the store to write now."""
-        self._save_due = False
-        return self.as_dict()
