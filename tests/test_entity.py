@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import json_loads_object
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
@@ -32,7 +33,9 @@ def shown(
     for entity_id in sorted(entity.entity_id for entity in registered):
         state = hass.states.get(entity_id)
         assert state is not None
-        value, attributes = state.state, dict(state.attributes)
+        # As the frontend reads it: plain JSON, whatever enums a release uses.
+        shown_state = json_loads_object(state.as_dict_json)
+        value, attributes = shown_state["state"], shown_state["attributes"]
         if entity_id == CALL_ENTITY and value != "unknown":
             assert datetime.fromisoformat(value) >= since.replace(microsecond=0)
             value = "<time of the last notification>"

@@ -14,7 +14,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.hoiio.notification import IVR_BLOCKS
 from hoiio_simulator import HoiioSimulator
 
-from .const import APP_ID, CALLER, HOIIO_NUMBER, MOBILE
+from .const import CALLER, HOIIO_NUMBER, MOBILE
 from .helpers import BODY_ONLY, act, call_date
 
 
@@ -31,8 +31,7 @@ def stable(
     changes and it dates calls by its real clock: each is checked, then shown
     by what it is.
     """
-    device = dr.async_get(hass).async_get_device(identifiers={("hoiio", APP_ID)})
-    assert device is not None
+    [device] = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     data = []
     for event in events:
         fields = dict(event.data)
