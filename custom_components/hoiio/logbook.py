@@ -39,15 +39,18 @@ def _tells_the_end(data: Mapping[str, Any]) -> bool:
 
 
 def _answer(data: Mapping[str, Any]) -> str:
+    """Describe an incoming call."""
     return f"Incoming call from {data.get('from') or 'an unknown number'}"
 
 
 def _dial(data: Mapping[str, Any]) -> str:
+    """Describe an outgoing call and how it went."""
     dest = data.get("dest") or "a number"
     return f"Outgoing call to {dest}: {data.get('dial_status') or 'unknown'}"
 
 
 def _transfer(data: Mapping[str, Any]) -> str:
+    """Describe a transfer: ongoing, ended after it was answered, or failed."""
     target = data.get("transfer_target") or data.get("room") or "the destination"
     status = data.get("transfer_status")
     if status == "answered":
@@ -58,6 +61,7 @@ def _transfer(data: Mapping[str, Any]) -> str:
 
 
 def _other(data: Mapping[str, Any]) -> str:
+    """Describe a notification of a block the integration does not know."""
     return f"Notification {data.get('ivr_block') or 'without a block name'}"
 
 
@@ -96,6 +100,7 @@ def async_describe_events(
 
     @callback
     def describe(event: Event) -> dict[str, str]:
+        """Return the logbook line of a hoiio_event."""
         description = {
             LOGBOOK_ENTRY_NAME: "Hoiio",
             LOGBOOK_ENTRY_MESSAGE: describe_notification(event.data),
