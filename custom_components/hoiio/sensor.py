@@ -184,8 +184,9 @@ class HoiioCallSensor(HoiioEntity, BaseCoordinatorEntity[CallTracker], SensorEnt
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state, when the calls changed what the sensor shows."""
-        # Most notifications change neither sensor: writing only what changed
-        # saves an entity write in most (benchmarks/bench_webhook.py).
+        # Every change of the calls wakes both sensors; most change neither or
+        # one. Writing only what changed saves about one entity write per
+        # notification (benchmarks/bench_webhook.py).
         if self._read():
             self.async_write_ha_state()
 
