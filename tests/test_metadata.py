@@ -30,7 +30,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.hoiio import errors
+from custom_components.hoiio import errors, statuses
 from custom_components.hoiio.api import (
     HoiioConnectionError,
     HoiioError,
@@ -399,7 +399,8 @@ ISSUE_CREATORS = {"async_create_issue"}
 DYNAMIC_KEYS = {
     "err.translation_key": "CallStateError keys (calls.py)",
     "key": "services._translated: HoiioInvalid keys and *_field keys",
-    "translation_key_for(err)": "errors.py mappings",
+    "translation_key_for(err)": "the statuses table (statuses.py)",
+    "info.translation_key": "the statuses table (statuses.py)",
 }
 
 
@@ -451,21 +452,6 @@ def _first_string_args(path: Path, class_name: str) -> set[str]:
     }
 
 
-def _returned_strings(path: Path, function: str) -> set[str]:
-    """Return the string literals a function of a file returns."""
-    found: set[str] = set()
-    for node in ast.walk(_tree(path)):
-        if isinstance(node, ast.FunctionDef) and node.name == function:
-            for inner in ast.walk(node):
-                if (
-                    isinstance(inner, ast.Return)
-                    and isinstance(inner.value, ast.Constant)
-                    and isinstance(inner.value.value, str)
-                ):
-                    found.add(inner.value.value)
-    return found
-
-
 def _assigned_strings(path: Path, function: str, variable: str) -> set[str]:
     """Return the string literals assigned to `variable` inside a function."""
     found: set[str] = set()
@@ -486,12 +472,13 @@ def _assigned_strings(path: Path, function: str, variable: str) -> set[str]:
 
 
 def _mapped_keys() -> set[str]:
-    """Return every key errors.translation_key_for can produce."""
-    return (
-        set(errors._USER_FIXABLE.values())
-        | set(errors._SERVICE_FAILURES.values())
-        | _returned_strings(INTEGRATION / "errors.py", "translation_key_for")
-    )
+    """Return every key the statuses table gives errors.translation_key_for."""
+    infos = [
+        *statuses.STATUSES.values(),
+        *(rule.info for rule in statuses.RULES),
+        statuses.UNKNOWN_STATUS,
+    ]
+    return {info.translation_key for info in infos}
 
 
 def used_exception_keys() -> set[str]:
@@ -517,9 +504,12 @@ def test_dynamic_translation_keys_are_all_collected() -> None:
         "unknown_field",
         "invalid_field",
     }
-    assert {"api_param_missing", "cannot_connect", "invalid_response"} <= (
-        _returned_strings(INTEGRATION / "errors.py", "translation_key_for")
-    )
+    assert {
+        "api_param_missing",
+        "api_unknown_error",
+        "cannot_connect",
+        "invalid_response",
+    } <= _mapped_keys()
 
 
 def test_every_raised_key_has_a_text(strings: dict[str, Any]) -> None:

@@ -9,36 +9,65 @@ from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 
+from .statuses import (
+    STATUS_CONNECTION_ERROR,
+    STATUS_CONNECTION_LOST,
+    STATUS_INVALID_RESPONSE,
+    STATUS_OK,
+    STATUS_TIMEOUT,
+    Family,
+    describe,
+)
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "STATUS_CONNECTION_ERROR",
+    "STATUS_CONNECTION_LOST",
+    "STATUS_INVALID_RESPONSE",
+    "STATUS_OK",
+    "STATUS_TIMEOUT",
+    "AccountInfo",
+    "Balance",
+    "BlockResult",
+    "HoiioAccountError",
+    "HoiioAuthenticationError",
+    "HoiioClient",
+    "HoiioConnectionError",
+    "HoiioError",
+    "HoiioInvalidRequestError",
+    "HoiioRateLimitError",
+    "HoiioServiceError",
+    "HoiioSessionError",
+    "ParamValue",
+    "error_for_status",
+]
+
 DEFAULT_BASE_URL: Final = "https://secure.hoiio.com/open/"
 DEFAULT_TIMEOUT: Final = 15.0
-STATUS_OK: Final = "success_ok"
-
-STATUS_TIMEOUT: Final = "client_timeout"
-STATUS_CONNECTION_ERROR: Final = "client_connection_error"
-STATUS_CONNECTION_LOST: Final = "client_connection_lost"
-STATUS_INVALID_RESPONSE: Final = "client_invalid_response"
 
 type ParamValue = str | int | None
 
 
 class HoiioError(Exception):
-    """A request to Hoiio failed; `status` is the raw status that said so.
+    """A request to Hoiio failed; `status` is the raw status that said so."""
 
-    `outcome_unknown` is true when the service may have carried out the
-    request although no answer said so (a timeout, a connection lost after the
-    request was sent, an answer without a status).
-    """
-
-    def __init__(
-        self, status: str, message: str | None = None, *, outcome_unknown: bool = False
-    ) -> None:
-        """Keep the raw status and whether the request may have been carried out."""
+    def __init__(self, status: str, message: str | None = None) -> None:
+        """Keep the raw status."""
         super().__init__(message or status)
         self.status = status
-        self.outcome_unknown = outcome_unknown
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """Return whether the service may have carried out the request anyway.
+
+        True for a timeout, a connection lost after the request was sent, or
+        an answer without a status.
+        """
+        return describe(self.status).outcome_unknown
 
 
 class HoiioAuthenticationError(HoiioError):
@@ -69,47 +98,21 @@ class HoiioConnectionError(HoiioServiceError):
     """The service could not be reached or did not answer in time."""
 
 
-_FAMILY_BY_STATUS: Final[dict[str, type[HoiioError]]] = {
-    "error_invalid_access_token": HoiioAuthenticationError,
-    "error_invalid_app_id": HoiioAuthenticationError,
-    "error_rate_limit_exceeded": HoiioRateLimitError,
-    "error_invalid_session": HoiioSessionError,
-    "error_session_access_denied": HoiioSessionError,
-    "error_session_ended": HoiioSessionError,
-    "error_session_not_ready": HoiioSessionError,
-    "error_session_not_on_hold": HoiioSessionError,
-    "error_monitor_in_progress": HoiioSessionError,
-    "error_insufficient_credit": HoiioAccountError,
-    "error_concurrent_call_limit_reached": HoiioAccountError,
-    "error_not_allowed_for_trial": HoiioAccountError,
-    "error_internal_server_error": HoiioServiceError,
-    "error_invalid_http_method": HoiioInvalidRequestError,
-    "error_malformed_params": HoiioInvalidRequestError,
-    "error_tag_invalid_length": HoiioInvalidRequestError,
-    "error_invalid_notify_url": HoiioInvalidRequestError,
-    "error_unable_to_resolve_notify_url": HoiioInvalidRequestError,
-    "error_unable_to_complete_ssl_handshake_notify_url": HoiioInvalidRequestError,
-    "error_dest_invalid": HoiioInvalidRequestError,
-    "error_dest_not_supported": HoiioInvalidRequestError,
-    "error_caller_id_invalid": HoiioInvalidRequestError,
-    "error_number_not_supported": HoiioInvalidRequestError,
-    "error_invalid_max_digits": HoiioInvalidRequestError,
-    "error_invalid_timeout": HoiioInvalidRequestError,
-    "error_invalid_attempts": HoiioInvalidRequestError,
-    "error_invalid_max_duration": HoiioInvalidRequestError,
-    "error_on_failure_invalid": HoiioInvalidRequestError,
-    "error_invalid_room": HoiioInvalidRequestError,
+_EXCEPTIONS: Final[dict[Family, type[HoiioError]]] = {
+    Family.REQUEST: HoiioInvalidRequestError,
+    Family.SESSION: HoiioSessionError,
+    Family.AUTHENTICATION: HoiioAuthenticationError,
+    Family.RATE_LIMIT: HoiioRateLimitError,
+    Family.ACCOUNT: HoiioAccountError,
+    Family.SERVICE: HoiioServiceError,
+    Family.CONNECTION: HoiioConnectionError,
+    Family.UNKNOWN: HoiioError,
 }
 
 
-def error_for_status(status: str) -> HoiioError:
-    """Return the exception of the family a raw `error_...` status belongs to."""
-    family = _FAMILY_BY_STATUS.get(status)
-    if family is None and (
-        status.startswith("error_msg_") or status.endswith("_param_missing")
-    ):
-        family = HoiioInvalidRequestError
-    return (family or HoiioError)(status)
+def error_for_status(status: str, message: str | None = None) -> HoiioError:
+    """Return the exception of the family a status belongs to."""
+    return _EXCEPTIONS[describe(status).family](status, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,29 +153,32 @@ class BlockResult:
 
 
 def _text(answer: Mapping[str, Any], key: str) -> str:
+    """Return a field of an answer as text, empty when absent."""
     value = answer.get(key)
     return "" if value is None else str(value)
 
 
 def _optional_text(answer: Mapping[str, Any], key: str) -> str | None:
+    """Return a field of an answer as text, None when absent or empty."""
     value = answer.get(key)
     return None if value in (None, "") else str(value)
 
 
 def _decimal(answer: Mapping[str, Any], key: str) -> Decimal:
-    raw = answer.get(key, "0")
+    """Return a finite decimal field of an answer (0 when absent)."""
     try:
-        value = Decimal(str(raw))
+        value = Decimal(str(answer.get(key, "0")))
     except InvalidOperation:
-        raise HoiioServiceError(
+        raise error_for_status(
             STATUS_INVALID_RESPONSE, f"{key} is not a number"
         ) from None
     if not value.is_finite():
-        raise HoiioServiceError(STATUS_INVALID_RESPONSE, f"{key} is not finite")
+        raise error_for_status(STATUS_INVALID_RESPONSE, f"{key} is not finite")
     return value
 
 
 def _caller_ids(answer: Mapping[str, Any]) -> tuple[str, ...]:
+    """Return the caller IDs of an answer, given as a list or as text."""
     raw = answer.get("caller_ids")
     if isinstance(raw, list):
         return tuple(str(item) for item in raw)
@@ -215,16 +221,11 @@ class HoiioClient:
                 body = await response.read()
                 http_status = response.status
         except TimeoutError as err:
-            raise HoiioConnectionError(
-                STATUS_TIMEOUT, "request timed out", outcome_unknown=True
-            ) from err
+            raise error_for_status(STATUS_TIMEOUT, "request timed out") from err
         except aiohttp.ClientConnectorError as err:
-            # No connection was made, so nothing was sent.
-            raise HoiioConnectionError(STATUS_CONNECTION_ERROR, str(err)) from err
+            raise error_for_status(STATUS_CONNECTION_ERROR, str(err)) from err
         except aiohttp.ClientError as err:
-            raise HoiioConnectionError(
-                STATUS_CONNECTION_LOST, str(err), outcome_unknown=True
-            ) from err
+            raise error_for_status(STATUS_CONNECTION_LOST, str(err)) from err
         return _parse_answer(body, http_status)
 
     async def get_info(self) -> AccountInfo:
@@ -436,13 +437,11 @@ def _parse_answer(body: bytes, http_status: int) -> dict[str, Any]:
     raise _no_api_answer(http_status, f"unexpected status {status!r}")
 
 
-def _no_api_answer(http_status: int, reason: str) -> HoiioServiceError:
+def _no_api_answer(http_status: int, reason: str) -> HoiioError:
     """Return the error of an answer without a status: the request may have run."""
     if http_status >= 400:
-        return HoiioServiceError(
-            f"http_{http_status}", f"HTTP {http_status}", outcome_unknown=True
-        )
-    return HoiioServiceError(STATUS_INVALID_RESPONSE, reason, outcome_unknown=True)
+        return error_for_status(f"http_{http_status}", f"HTTP {http_status}")
+    return error_for_status(STATUS_INVALID_RESPONSE, reason)
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
