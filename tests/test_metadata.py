@@ -31,6 +31,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.hoiio import errors, statuses
+from custom_components.hoiio.actions import ACTIONS
 from custom_components.hoiio.api import (
     HoiioConnectionError,
     HoiioError,
@@ -38,7 +39,6 @@ from custom_components.hoiio.api import (
 )
 from custom_components.hoiio.const import DOMAIN
 from custom_components.hoiio.models import EVENT_TYPES
-from custom_components.hoiio.services import SCHEMAS
 from hoiio_simulator import HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER
@@ -46,6 +46,7 @@ from .const import CALLER, HOIIO_NUMBER
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / DOMAIN
 SERVICES_YAML = INTEGRATION / "services.yaml"
+SCHEMAS = {action.name: action.schema() for action in ACTIONS}
 
 
 def _json(path: Path) -> dict[str, Any]:
@@ -398,7 +399,7 @@ ISSUE_CREATORS = {"async_create_issue"}
 # Expressions passed as translation_key= whose values the tests below collect.
 DYNAMIC_KEYS = {
     "err.translation_key": "CallStateError keys (calls.py)",
-    "key": "services._translated: HoiioInvalid keys and *_field keys",
+    "key": "validation.ActionSchema._translated: HoiioInvalid and *_field keys",
     "translation_key_for(err)": "the statuses table (statuses.py)",
     "info.translation_key": "the statuses table (statuses.py)",
 }
@@ -489,7 +490,7 @@ def used_exception_keys() -> set[str]:
         | _mapped_keys()
         | _first_string_args(INTEGRATION / "calls.py", "CallStateError")
         | _first_string_args(INTEGRATION / "validation.py", "HoiioInvalid")
-        | _assigned_strings(INTEGRATION / "services.py", "_translated", "key")
+        | _assigned_strings(INTEGRATION / "validation.py", "_translated", "key")
     )
 
 
@@ -499,7 +500,7 @@ def test_dynamic_translation_keys_are_all_collected() -> None:
     assert dynamic <= set(DYNAMIC_KEYS), dynamic - set(DYNAMIC_KEYS)
     assert _first_string_args(INTEGRATION / "calls.py", "CallStateError")
     assert _first_string_args(INTEGRATION / "validation.py", "HoiioInvalid")
-    assert _assigned_strings(INTEGRATION / "services.py", "_translated", "key") == {
+    assert _assigned_strings(INTEGRATION / "validation.py", "_translated", "key") == {
         "missing_field",
         "unknown_field",
         "invalid_field",

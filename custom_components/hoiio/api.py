@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 import json
 from typing import TYPE_CHECKING, Any, Final
 
@@ -22,34 +23,24 @@ from .statuses import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "DEFAULT_TIMEOUT",
-    "STATUS_CONNECTION_ERROR",
-    "STATUS_CONNECTION_LOST",
-    "STATUS_INVALID_RESPONSE",
-    "STATUS_OK",
-    "STATUS_TIMEOUT",
-    "AccountInfo",
-    "Balance",
-    "BlockResult",
-    "HoiioAccountError",
-    "HoiioAuthenticationError",
-    "HoiioClient",
-    "HoiioConnectionError",
-    "HoiioError",
-    "HoiioInvalidRequestError",
-    "HoiioRateLimitError",
-    "HoiioServiceError",
-    "HoiioSessionError",
-    "ParamValue",
-    "error_for_status",
-]
-
 DEFAULT_BASE_URL: Final = "https://secure.hoiio.com/open/"
 DEFAULT_TIMEOUT: Final = 15.0
 
 type ParamValue = str | int | None
+
+
+class IvrPath(StrEnum):
+    """The path of each IVR block Hoiio accepts."""
+
+    DIAL = "ivr/start/dial"
+    PLAY = "ivr/middle/play"
+    GATHER = "ivr/middle/gather"
+    RECORD = "ivr/middle/record"
+    MONITOR = "ivr/middle/monitor"
+    HOLD = "ivr/middle/hold"
+    UNHOLD = "ivr/middle/unhold"
+    TRANSFER = "ivr/end/transfer"
+    HANGUP = "ivr/end/hangup"
 
 
 class HoiioError(Exception):
@@ -247,171 +238,17 @@ class HoiioClient:
     async def get_balance(self) -> Balance:
         """Return the account's balance (`user/get_balance`)."""
         answer = await self.request("user/get_balance")
-        return Balance(
-            currency=_text(answer, "currency"),
-            balance=_decimal(answer, "balance"),
-            points=_decimal(answer, "points"),
-            bonus=_decimal(answer, "bonus"),
-        )
+        amounts = [_decimal(answer, key) for key in ("balance", "points", "bonus")]
+        return Balance(_text(answer, "currency"), *amounts)
 
-    async def dial(
-        self,
-        dest: str,
-        *,
-        msg: str | None = None,
-        caller_id: str | None = None,
-        max_duration: int | None = None,
-        tag: str | None = None,
-        notify_url: str | None = None,
+    async def block(
+        self, path: IvrPath, params: Mapping[str, ParamValue]
     ) -> BlockResult:
-        """Start an outgoing call (`ivr/start/dial`)."""
-        return await self._block(
-            "ivr/start/dial",
-            dest=dest,
-            msg=msg,
-            caller_id=caller_id,
-            max_duration=max_duration,
-            tag=tag,
-            notify_url=notify_url,
-        )
+        """Send one IVR block with Hoiio's parameters (None values are left out).
 
-    async def play(
-        self,
-        session: str,
-        *,
-        msg: str | None = None,
-        tag: str | None = None,
-        notify_url: str | None = None,
-    ) -> BlockResult:
-        """Play a message (`ivr/middle/play`)."""
-        return await self._block(
-            "ivr/middle/play", session=session, msg=msg, tag=tag, notify_url=notify_url
-        )
-
-    async def gather(
-        self,
-        session: str,
-        *,
-        notify_url: str,
-        msg: str | None = None,
-        max_digits: int | None = None,
-        timeout: int | None = None,
-        attempts: int | None = None,
-        tag: str | None = None,
-    ) -> BlockResult:
-        """Collect keypad digits (`ivr/middle/gather`)."""
-        return await self._block(
-            "ivr/middle/gather",
-            session=session,
-            msg=msg,
-            max_digits=max_digits,
-            timeout=timeout,
-            attempts=attempts,
-            tag=tag,
-            notify_url=notify_url,
-        )
-
-    async def record(
-        self,
-        session: str,
-        *,
-        notify_url: str,
-        msg: str | None = None,
-        max_duration: int | None = None,
-        tag: str | None = None,
-    ) -> BlockResult:
-        """Record the caller (`ivr/middle/record`)."""
-        return await self._block(
-            "ivr/middle/record",
-            session=session,
-            msg=msg,
-            max_duration=max_duration,
-            tag=tag,
-            notify_url=notify_url,
-        )
-
-    async def monitor(
-        self,
-        session: str,
-        *,
-        notify_url: str,
-        msg: str | None = None,
-        tag: str | None = None,
-        monitor_notify_url: str | None = None,
-    ) -> BlockResult:
-        """Record the rest of the call in the background (`ivr/middle/monitor`)."""
-        return await self._block(
-            "ivr/middle/monitor",
-            session=session,
-            msg=msg,
-            tag=tag,
-            notify_url=notify_url,
-            monitor_notify_url=monitor_notify_url,
-        )
-
-    async def hold(self, session: str, *, msg: str | None = None) -> BlockResult:
-        """Put the call on hold (`ivr/middle/hold`); no notification follows."""
-        return await self._block("ivr/middle/hold", session=session, msg=msg)
-
-    async def unhold(
-        self,
-        session: str,
-        *,
-        tag: str | None = None,
-        notify_url: str | None = None,
-    ) -> BlockResult:
-        """Resume a held call (`ivr/middle/unhold`)."""
-        return await self._block(
-            "ivr/middle/unhold", session=session, tag=tag, notify_url=notify_url
-        )
-
-    async def transfer(
-        self,
-        session: str,
-        dest: str,
-        *,
-        msg: str | None = None,
-        caller_id: str | None = None,
-        on_failure: str | None = None,
-        ring_time: int | None = None,
-        room_profile: str | None = None,
-        tag: str | None = None,
-        notify_url: str | None = None,
-    ) -> BlockResult:
-        """Transfer the call to a number or a conference room (`ivr/end/transfer`)."""
-        return await self._block(
-            "ivr/end/transfer",
-            session=session,
-            dest=dest,
-            msg=msg,
-            caller_id=caller_id,
-            on_failure=on_failure,
-            ring_time=ring_time,
-            room_profile=room_profile,
-            tag=tag,
-            notify_url=notify_url,
-        )
-
-    async def hangup(
-        self,
-        session: str,
-        *,
-        msg: str | None = None,
-        force: bool = False,
-        tag: str | None = None,
-        notify_url: str | None = None,
-    ) -> BlockResult:
-        """End the call (`ivr/end/hangup`); `force` hangs up at once."""
-        return await self._block(
-            "ivr/end/hangup",
-            session=session,
-            msg=msg,
-            force="enabled" if force else None,
-            tag=tag,
-            notify_url=notify_url,
-        )
-
-    async def _block(self, path: str, **params: ParamValue) -> BlockResult:
+        The parameters are the vendor's, as named there: for example `session`,
+        `dest`, `msg`, `notify_url`, and `force="enabled"` for a forced hangup.
+        """
         answer = await self.request(path, params)
         return BlockResult(
             status=_text(answer, "status") or STATUS_OK,
