@@ -54,7 +54,8 @@ class BlockAction:
 
     Each of its `fields` is sent as the block's parameter of the same name,
     through its encoder if it has one; `notifies` blocks also take a tag, a
-    notify URL and can wait for their notification.
+    notify URL and can wait for their notification. `check` refuses
+    combinations of valid fields that the block cannot take.
     """
 
     path: IvrPath
