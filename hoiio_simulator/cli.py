@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--block-delay", type=float, default=0.2)
     serve.add_argument("--dial-delay", type=float, default=0.5)
     serve.add_argument("--transfer-duration", type=float, default=2.0)
+    serve.add_argument(
+        "--ring-time", type=float, default=60.0,
+        help="seconds a transfer or dial rings on the phone page before no answer",
+    )  # fmt: skip
+    serve.add_argument("--gather-timeout", type=float, default=15.0)
+    serve.add_argument("--record-max-duration", type=float, default=120.0)
     serve.add_argument("--no-rate-limits", action="store_true")
     serve.add_argument(
         "--notify-in-query", action="store_true",
@@ -110,6 +116,9 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         block_delay=args.block_delay,
         dial_delay=args.dial_delay,
         transfer_duration=args.transfer_duration,
+        ring_time=args.ring_time,
+        gather_timeout=args.gather_timeout,
+        record_max_duration=args.record_max_duration,
         number_notify_urls=dict(args.number),
         notify_in_query=args.notify_in_query,
     )
@@ -132,7 +141,10 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
     try:
         await simulator.start(host, port)
-        print(f"Hoiio simulator on {simulator.url} (API {simulator.base_url})")
+        print(
+            f"Hoiio simulator on {simulator.url} (API {simulator.base_url},"
+            f" phone {simulator.phone_url})"
+        )
         sys.stdout.flush()
         await stop.wait()
     finally:
