@@ -133,11 +133,11 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
         return {"ok": True}
 
     async def complete_block(form: Form) -> dict[str, Any]:
-        await sim.complete_block(_field(form, "session"))
+        await sim.complete_block(_session(form))
         return {"ok": True}
 
     async def hangup(form: Form) -> dict[str, Any]:
-        await sim.hangup_caller(_field(form, "session"))
+        await sim.hangup_caller(_session(form))
         return {"ok": True}
 
     async def keys(form: Form) -> dict[str, Any]:

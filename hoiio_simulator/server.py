@@ -91,6 +91,11 @@ class HoiioSimulator:
         return self.url + "/"
 
     @property
+    def phone_watchers(self) -> int:
+        """Return how many phone pages watch the calls live."""
+        return self._phone.hub.watching
+
+    @property
     def base_url(self) -> str:
         """Return the API base URL, to give HoiioClient."""
         return self.url + "/open/"
