@@ -118,7 +118,8 @@ function createCard(session) {
   const template = document.getElementById('call-card');
   const element = template.content.firstElementChild.cloneNode(true);
   const card = { element, mine: mine.has(session), tone: null, focused: null, dialParts: [] };
-  card.view = { session, state: 'ringing', interactive: false, waiting: null };
+  // Until the simulator sends the call's state (it follows its first line).
+  card.view = { session, state: 'ringing', on_hold: false, interactive: false, waiting: null, unknown: true };
   element.dataset.session = session;
   const title = part(card, '.call-title');
   title.id = `call-${session}`;
@@ -247,10 +248,9 @@ function changeText(before, view) {
     };
     if (texts[kind]) return texts[kind];
   }
+  if (before.unknown) return null;
   if (before.state === 'ringing' && view.state === 'ongoing') return 'Home Assistant answered';
-  if (before.on_hold !== view.on_hold && before.session === view.session) {
-    return view.on_hold ? 'On hold' : 'Off hold';
-  }
+  if (before.on_hold !== view.on_hold) return view.on_hold ? 'On hold' : 'Off hold';
   return null;
 }
 
@@ -334,10 +334,10 @@ export function showAll(calls) {
 export async function placeCall(from, to) {
   const call = { from, to };
   placing.push(call);
+  announce(`Calling ${to}`);
   try {
     const { session } = await control('incoming_call', { from, to, interactive: 'true' });
     rememberMine(session);
-    announce(`Calling ${to}`);
     return session;
   } finally {
     const index = placing.indexOf(call);
