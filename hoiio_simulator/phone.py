@@ -79,8 +79,8 @@ class Phone(CallWatcher):
         self.changed(session)
 
     def caller_hung_up(self, session: CallSession) -> None:
-        """Show that the caller hung up."""
-        self.entry(session, "caller_hangup")
+        """Show that the caller hung up, and whether a notification will tell."""
+        self.entry(session, "caller_hangup", notified=session.running is not None)
         self.changed(session)
 
     def ended(self, session: CallSession, cost: Mapping[str, str]) -> None:

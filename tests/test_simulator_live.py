@@ -96,6 +96,7 @@ async def test_a_whole_call_in_order_on_two_pages(
         call = await first.waiting(session, "connected")
         assert call["transfer_dest"] == TRANSFER_DEST
         await post(phone, "hangup", session=session)
+        hangup = await first.entry(session, "caller_hangup")
         ended = await first.entry(session, "ended")
         await first.entry(session, "notified", block="transfer")
         await second.until(lambda m: m["seq"] == first.messages[-1]["seq"])
@@ -122,6 +123,7 @@ async def test_a_whole_call_in_order_on_two_pages(
         "0.130",
         "1",
     )
+    assert hangup["notified"] is True
     seqs = [message["seq"] for message in first.messages]
     assert seqs == sorted(set(seqs))
     assert second.messages[1:] == first.messages[1:]
@@ -149,6 +151,13 @@ async def test_call_states_follow_the_call(
     assert held["call"]["state"] == "ongoing"
     assert ended["call"]["cost"]["debit"] == "0.050"
     assert "hold" in live.kinds(session)
+    # On hold no block runs: the hang-up posts no notification, and says so.
+    [hangup] = [
+        m["entry"]
+        for m in live.messages
+        if m["type"] == "entry" and m["entry"]["kind"] == "caller_hangup"
+    ]
+    assert hangup["notified"] is False
 
 
 async def test_an_undelivered_notification_shows_its_error(

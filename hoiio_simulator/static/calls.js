@@ -146,6 +146,11 @@ function titleOf(view) {
   return view.from ? `From ${view.from} to ${view.to}` : `Call ${view.session}`;
 }
 
+function nameOf(view) {
+  if (view.direction === 'outgoing') return `the call to ${view.dest}`;
+  return view.from ? `the call from ${view.from}` : `call ${view.session}`;
+}
+
 function stateOf(view) {
   if (view.state === 'ended') return 'Ended';
   const kind = view.waiting?.kind;
@@ -230,28 +235,35 @@ function render(card) {
   keepFocus(card);
 }
 
-function changeText(before, view) {
-  const title = titleOf(view);
-  if (view.state === 'ended') {
-    const cost = view.cost ? `, cost ${view.cost.currency} ${view.cost.debit}` : '';
-    return before.state === 'ended' ? null : `Call ${title} ended${cost}`;
+function endText(view) {
+  const cost = view.cost ? `, cost ${view.cost.currency} ${view.cost.debit}` : '';
+  const name = nameOf(view);
+  return `${name[0].toUpperCase()}${name.slice(1)} ended${cost}`;
+}
+
+function waitingText(view) {
+  const texts = {
+    digits: 'Home Assistant asks for keys',
+    recording: 'Recording: select Stop recording when you are done',
+    far_end: `Transferring to ${view.transfer_dest}: ringing`,
+    connected: `Connected to ${view.transfer_dest}`,
+    room: `In conference room ${view.room}`,
+    answer: `Your Hoiio number is calling ${view.dest}`,
+  };
+  return texts[view.waiting?.kind] ?? null;
+}
+
+/** Return the sentences that tell what changed in a call, or none. */
+function changes(before, view) {
+  if (view.state === 'ended') return before.state === 'ended' ? [] : [endText(view)];
+  const told = [];
+  if (before.waiting?.kind === 'answer') told.push('Answered');
+  if (!before.unknown && before.state === 'ringing' && view.state === 'ongoing') {
+    told.push('Home Assistant answered');
   }
-  const kind = view.waiting?.kind;
-  if (kind !== before.waiting?.kind) {
-    const texts = {
-      digits: 'Home Assistant asks for keys',
-      recording: 'Recording: select Stop recording when you are done',
-      far_end: `Transferring to ${view.transfer_dest}: ringing`,
-      connected: `Connected to ${view.transfer_dest}`,
-      room: `In conference room ${view.room}`,
-      answer: `Your Hoiio number is calling ${view.dest}`,
-    };
-    if (texts[kind]) return texts[kind];
-  }
-  if (before.unknown) return null;
-  if (before.state === 'ringing' && view.state === 'ongoing') return 'Home Assistant answered';
-  if (before.on_hold !== view.on_hold) return view.on_hold ? 'On hold' : 'Off hold';
-  return null;
+  if (!before.unknown && before.on_hold !== view.on_hold) told.push(view.on_hold ? 'On hold' : 'Off hold');
+  if (view.waiting?.kind !== before.waiting?.kind && waitingText(view)) told.push(waitingText(view));
+  return told;
 }
 
 function toneOf(card) {
@@ -312,8 +324,8 @@ export function showCall(view, live) {
   card.view = view;
   render(card);
   if (!live) return;
-  const text = changeText(before, view);
-  if (text) announce(text);
+  const told = changes(before, view);
+  if (told.length) announce(told.join('. '));
   updateTone(card);
 }
 

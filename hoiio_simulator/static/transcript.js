@@ -52,6 +52,12 @@ function resultText(entry) {
   }
 }
 
+function hangupText(entry, mine) {
+  const who = mine ? 'You hung up' : 'The caller hung up';
+  // Hoiio notifies the end of a block: between two blocks there is none.
+  return entry.notified ? who : `${who} between two blocks: no notification tells Home Assistant`;
+}
+
 function notifiedText(entry) {
   const told = `Home Assistant was told: ${entry.block}, ${entry.call_state}`;
   return entry.status === null ? `${told} (not delivered: ${entry.error})` : `${told} (HTTP ${entry.status})`;
@@ -79,7 +85,7 @@ export function describe(entry, { mine }) {
     case 'hangup': return entry.force ? 'Home Assistant hangs up at once' : 'Home Assistant hangs up';
     case 'dial_answer': return DIAL_ANSWER[entry.answer] ?? entry.answer;
     case 'result': return resultText(entry);
-    case 'caller_hangup': return mine ? 'You hung up' : 'The caller hung up';
+    case 'caller_hangup': return hangupText(entry, mine);
     case 'notified': return notifiedText(entry);
     case 'ended': return `Call ended after ${plural(entry.duration, 'minute')}: cost ${entry.currency} ${entry.debit} (${entry.rate} a minute)`;
     default: return entry.kind;

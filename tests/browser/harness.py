@@ -495,7 +495,9 @@ class PhonePage(Page):
     def wait_for_announcement(self, text: str, timeout: float = 60) -> None:
         """Wait until the page announced a sentence to screen readers."""
         self.wait_for(
-            "return window.__announced.includes(arguments[0]);", timeout, text
+            "return window.__announced.some((said) => said.includes(arguments[0]));",
+            timeout,
+            text,
         )
 
     def click(self, selector: str) -> None:
