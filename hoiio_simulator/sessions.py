@@ -258,9 +258,7 @@ class CallEngine:
 
     async def complete(self, session: CallSession) -> None:
         """Finish the running block now and deliver its notification."""
-        running = session.running
-        if running is None:
-            raise ValueError(f"no block is running in session {session.id}")
+        running = _running_block(session)
         if running.timer is not None:
             running.timer.cancel()
         await self._finish(session, running)
@@ -384,9 +382,7 @@ class CallEngine:
 
     def finish_now(self, session: CallSession) -> None:
         """Finish the running block at once; its notification is posted meanwhile."""
-        running = session.running
-        if running is None:
-            raise ValueError(f"no block is running in session {session.id}")
+        running = _running_block(session)
         if running.timer is not None and running.timer is not asyncio.current_task():
             running.timer.cancel()
         self._conclude_now(session, running)
@@ -543,3 +539,10 @@ class CallEngine:
 def _transfer_ends_call(params: Mapping[str, str], *, answered: bool) -> bool:
     """Tell whether a transfer ends the call: answered, or failed with hangup."""
     return answered or params.get("on_failure", "hangup") == "hangup"
+
+
+def _running_block(session: CallSession) -> RunningBlock:
+    """Return the block a call runs, or raise ValueError."""
+    if session.running is None:
+        raise ValueError(f"no block is running in session {session.id}")
+    return session.running

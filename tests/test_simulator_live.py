@@ -279,6 +279,8 @@ def test_a_page_that_falls_behind_is_dropped() -> None:
     assert not fast.overflowed
     hub.close()
     assert (fast.closed, hub.watching) == (True, 0)
+    fast.push("too late")
+    assert fast.closed
 
 
 async def test_events_are_numbered_in_publishing_order() -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hoiio_simulator import HoiioSimulator, SimulatorConfig
+from hoiio_simulator import CallSession, HoiioSimulator, SimulatorConfig
+from hoiio_simulator.sessions import CallWatcher, RunningBlock
 
 from .helpers import CALLER, HOIIO_NUMBER, TRANSFER_DEST, NotifySink, api, incoming
 from .phone_helpers import Live, call_from_phone, post
@@ -525,6 +526,7 @@ async def test_unreadable_forms_get_json_errors(phone: HoiioSimulator) -> None:
         ({"Origin": "https://example.com"}, 403),
         ({"Origin": "null"}, 403),
         ({"Host": "evil.example", "Origin": "http://evil.example"}, 403),
+        ({"Host": "[::1", "Origin": "http://[::1"}, 403),
         ({}, 200),
     ],
 )
@@ -550,3 +552,35 @@ async def test_the_page_itself_may_post(phone: HoiioSimulator) -> None:
         200,
         {"ok": True},
     )
+
+
+async def test_a_full_room_fails_at_once_on_the_phone_too(
+    notify_sink: NotifySink, socket_enabled: None
+) -> None:
+    sim = HoiioSimulator(
+        SimulatorConfig(
+            block_delay=0,
+            max_room_size=1,
+            number_notify_urls={HOIIO_NUMBER: notify_sink.url},
+        )
+    )
+    await sim.start()
+    try:
+        first, second = await call_from_phone(sim), await call_from_phone(sim)
+        await block(sim, TRANSFER, first, notify_sink, dest="room:R1")
+        await block(sim, TRANSFER, second, notify_sink, dest="room:R1")
+        await sim.settle()
+        form = notify_sink.posts[-1].form
+        assert (form["session"], form["transfer_status"]) == (second, "failed")
+        assert sim.sessions[first].state == "ongoing"
+    finally:
+        await sim.stop()
+
+
+def test_the_engine_alone_runs_every_block_on_timers() -> None:
+    """Without the phone, no block waits for a person and no dial rings."""
+    watcher = CallWatcher()
+    session = CallSession("S1", "demo_app", interactive=True)
+    running = RunningBlock("gather", "AA-S-1", None, None, {}, ends_call=False)
+    assert not watcher.takes_over(session, running)
+    assert not watcher.answers_dials()
