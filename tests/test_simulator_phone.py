@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import aiohttp
+from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from hoiio_simulator import CallSession, HoiioSimulator, SimulatorConfig
@@ -584,3 +585,36 @@ def test_the_engine_alone_runs_every_block_on_timers() -> None:
     running = RunningBlock("gather", "AA-S-1", None, None, {}, ends_call=False)
     assert not watcher.takes_over(session, running)
     assert not watcher.answers_dials()
+
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=80)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    action=st.sampled_from(["keys", "stop_recording", "far_end", "answer_dial"]),
+    session=st.one_of(st.just("{session}"), TEXT),
+    value=TEXT,
+)
+async def test_whatever_the_page_posts_gets_a_json_answer(
+    phone: HoiioSimulator,
+    notify_sink: NotifySink,
+    action: str,
+    session: str,
+    value: str,
+) -> None:
+    """Any text in any field: 200 or 400 with JSON, and the simulator goes on."""
+    call = await call_from_phone(phone)
+    await block(phone, GATHER, call, notify_sink, max_digits="2")
+    fields = {"keys": value, "outcome": value, "answer": value}
+    status, answer = await post(
+        phone, action, session=session.replace("{session}", call), **fields
+    )
+    assert (status, set(answer)) in ((200, {"ok"}), (400, {"error"}))
+    assert (await post(phone, "hangup", session=call))[0] == 200
+    await phone.settle()
