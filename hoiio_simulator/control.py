@@ -140,22 +140,6 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
         await sim.hangup_caller(_session(form))
         return {"ok": True}
 
-    async def keys(form: Form) -> dict[str, Any]:
-        sim.press_keys(_session(form), _field(form, "keys"))
-        return {"ok": True}
-
-    async def stop_recording(form: Form) -> dict[str, Any]:
-        sim.stop_recording(_session(form))
-        return {"ok": True}
-
-    async def far_end(form: Form) -> dict[str, Any]:
-        sim.far_end(_session(form), _field(form, "outcome"))
-        return {"ok": True}
-
-    async def answer_dial(form: Form) -> dict[str, Any]:
-        sim.answer_dial(_session(form), _field(form, "answer"))
-        return {"ok": True}
-
     async def add_fault(form: Form) -> dict[str, Any]:
         fault = _fault(form)
         sim.add_fault(fault)
@@ -174,10 +158,7 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
         web.post("/_simulator/notify_in_query", _post(notify_in_query)),
         web.post("/_simulator/complete_block", _post(complete_block)),
         web.post("/_simulator/hangup", _post(hangup)),
-        web.post("/_simulator/keys", _post(keys)),
-        web.post("/_simulator/stop_recording", _post(stop_recording)),
-        web.post("/_simulator/far_end", _post(far_end)),
-        web.post("/_simulator/answer_dial", _post(answer_dial)),
+        *_phone_routes(sim),
         web.post("/_simulator/faults", _post(add_fault)),
         web.delete("/_simulator/faults", clear_faults),
         web.get(
@@ -192,4 +173,31 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
             _get(lambda: [s.as_dict() for s in sim.sessions.values()]),
         ),
         web.get("/_simulator/faults", _get(lambda: [asdict(f) for f in sim.faults])),
+    ]
+
+
+def _phone_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
+    """Return the routes the phone page acts through on its own calls."""
+
+    async def keys(form: Form) -> dict[str, Any]:
+        sim.press_keys(_session(form), _field(form, "keys"))
+        return {"ok": True}
+
+    async def stop_recording(form: Form) -> dict[str, Any]:
+        sim.stop_recording(_session(form))
+        return {"ok": True}
+
+    async def far_end(form: Form) -> dict[str, Any]:
+        sim.far_end(_session(form), _field(form, "outcome"))
+        return {"ok": True}
+
+    async def answer_dial(form: Form) -> dict[str, Any]:
+        sim.answer_dial(_session(form), _field(form, "answer"))
+        return {"ok": True}
+
+    return [
+        web.post("/_simulator/keys", _post(keys)),
+        web.post("/_simulator/stop_recording", _post(stop_recording)),
+        web.post("/_simulator/far_end", _post(far_end)),
+        web.post("/_simulator/answer_dial", _post(answer_dial)),
     ]

@@ -73,6 +73,24 @@ async def test_a_new_page_gets_the_current_calls(
     ]
 
 
+# The transcript of a call from the phone: a gather, then a transfer answered.
+WHOLE_CALL = [
+    "ringing",
+    "notified",
+    "answered",
+    "gather",
+    "keys",
+    "result",
+    "notified",
+    "transfer",
+    "far_end",
+    "caller_hangup",
+    "result",
+    "ended",
+    "notified",
+]
+
+
 async def test_a_whole_call_in_order_on_two_pages(
     phone: HoiioSimulator, notify_sink: NotifySink
 ) -> None:
@@ -103,21 +121,7 @@ async def test_a_whole_call_in_order_on_two_pages(
     finally:
         await first.close()
         await second.close()
-    assert first.kinds(session) == [
-        "ringing",
-        "notified",
-        "answered",
-        "gather",
-        "keys",
-        "result",
-        "notified",
-        "transfer",
-        "far_end",
-        "caller_hangup",
-        "result",
-        "ended",
-        "notified",
-    ]
+    assert first.kinds(session) == WHOLE_CALL
     assert (ended["currency"], ended["rate"], ended["duration"]) == (
         "SGD",
         "0.130",

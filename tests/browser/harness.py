@@ -179,28 +179,7 @@ def start_instance(workdir: Path, automations: str = "[]\n") -> HomeAssistantIns
     write_onboarding(config_dir)
     ensure_user(bin_dir / "hass", config_dir)
     instance = HomeAssistantInstance(config_dir, hass_url, sim_url, "", {})
-    instance.processes.append(
-        Process(
-            "simulator",
-            [
-                sys.executable,
-                "-m",
-                "hoiio_simulator",
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(sim_port),
-                "--block-delay",
-                "0",
-                "--dial-delay",
-                "0",
-                "--transfer-duration",
-                "0",
-            ],
-            workdir / "simulator.log",
-        )
-    )
+    instance.processes.append(_simulator(sim_port, workdir / "simulator.log"))
     hass = Process(
         "Home Assistant",
         [sys.executable, "-m", "homeassistant", "-c", str(config_dir)],
@@ -216,6 +195,30 @@ def start_instance(workdir: Path, automations: str = "[]\n") -> HomeAssistantIns
         err.add_note(instance.logs())
         raise
     return instance
+
+
+def _simulator(port: int, log: Path) -> Process:
+    """Start the simulator on a port, with no delays."""
+    return Process(
+        "simulator",
+        [
+            sys.executable,
+            "-m",
+            "hoiio_simulator",
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--block-delay",
+            "0",
+            "--dial-delay",
+            "0",
+            "--transfer-duration",
+            "0",
+        ],
+        log,
+    )
 
 
 async def _configure(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import os
 from pathlib import Path
 import shutil
+from typing import Any
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -45,6 +46,21 @@ def wait_for_ongoing_calls(instance: HomeAssistantInstance, count: str) -> None:
     )
 
 
+def last_call_event(instance: HomeAssistantInstance) -> dict[str, Any]:
+    """Return the attributes of the Call event entity: the last notification."""
+    attributes: dict[str, Any] = instance.state(instance.entity_ids["call"])[
+        "attributes"
+    ]
+    return attributes
+
+
+def keep_for_readme(path: Path) -> None:
+    """Copy a screenshot to the README's when HOIIO_UPDATE_SCREENSHOTS=1."""
+    if os.environ.get("HOIIO_UPDATE_SCREENSHOTS") == "1":
+        README_SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(path, README_SCREENSHOT)
+
+
 def place_call(phone: PhonePage, caller: str) -> str:
     """Type the caller, pick the Hoiio number, select Call; return the session."""
     field = phone.driver.find_element(By.ID, "caller")
@@ -61,6 +77,30 @@ const title = [...document.querySelectorAll('.call')].find((card) =>
   && card.dataset.state !== 'ended');
 return title?.dataset.session;
 """
+# What the menu call shows, line by line, and what the page asks to say.
+MENU_TRANSCRIPT = [
+    "ringing",
+    "notified",
+    "answered",
+    "play",
+    "notified",
+    "gather",
+    "keys",
+    "result",
+    "notified",
+    "transfer",
+    "far_end",
+    "caller_hangup",
+    "result",
+    "ended",
+    "notified",
+]
+MENU_SPEECH = [
+    {"text": "Welcome to the Hoiio phone check.", "lang": "en"},
+    {"text": "歡迎致電", "lang": "zh-HK"},
+    {"text": "Press 1 to talk to someone.", "lang": "en"},
+    {"text": "Connecting you now.", "lang": "en"},
+]
 TRANSCRIPT_CLASSES_JS = """
 return [...document.querySelectorAll(`.call[data-session="${arguments[0]}"] li`)]
   .map((item) => item.className);
@@ -89,17 +129,12 @@ def test_a_call_from_the_phone_through_home_assistant(
     phone_page.wait_for_text(f"{card} .far-end-text", f"{FAR_END} is ringing")
     phone_page.wait_for_text(f"{card} .transcript", "Connecting you now.")
     phone_page.run("document.activeElement.blur();")
-    ringing = screenshot(tmp_path, "phone-transfer-ringing", phone_page)
-    if os.environ.get("HOIIO_UPDATE_SCREENSHOTS") == "1":
-        README_SCREENSHOT.parent.mkdir(exist_ok=True)
-        shutil.copyfile(ringing, README_SCREENSHOT)
+    keep_for_readme(screenshot(tmp_path, "phone-transfer-ringing", phone_page))
 
     phone_page.click(f'{card} .far-end-area [data-outcome="answered"]')
     phone_page.wait_for_text(f"{card} .connected-text", f"Connected to {FAR_END}")
     phone_page.wait_for_announcement(f"Connected to {FAR_END}")
-    assert hoiio_instance.state(hoiio_instance.entity_ids["ongoing_calls"])[
-        "state"
-    ] == ("1")
+    wait_for_ongoing_calls(hoiio_instance, "1")
 
     phone_page.click(f"{card} [data-hangup]")
     phone_page.wait_for_text(f"{card} .call-state", "Ended")
@@ -107,42 +142,20 @@ def test_a_call_from_the_phone_through_home_assistant(
     wait_for_ongoing_calls(hoiio_instance, "0")
     screenshot(tmp_path, "phone-ended", phone_page)
 
-    call = hoiio_instance.state(hoiio_instance.entity_ids["call"])["attributes"]
+    call = last_call_event(hoiio_instance)
     assert (call["event_type"], call["transfer_status"], call["call_state"]) == (
         "transfer",
         "answered",
         "ended",
     )
-    assert phone_page.run(TRANSCRIPT_CLASSES_JS, session) == [
-        "ringing",
-        "notified",
-        "answered",
-        "play",
-        "notified",
-        "gather",
-        "keys",
-        "result",
-        "notified",
-        "transfer",
-        "far_end",
-        "caller_hangup",
-        "result",
-        "ended",
-        "notified",
-    ]
-    expected = [
-        {"text": "Welcome to the Hoiio phone check.", "lang": "en"},
-        {"text": "歡迎致電", "lang": "zh-HK"},
-        {"text": "Press 1 to talk to someone.", "lang": "en"},
-        {"text": "Connecting you now.", "lang": "en"},
-    ]
+    assert phone_page.run(TRANSCRIPT_CLASSES_JS, session) == MENU_TRANSCRIPT
     # The page says one message after the other: the last one comes last.
     phone_page.wait_for(
         "return window.__spoken.some((said) => said.text === arguments[0]);",
         60,
-        expected[-1]["text"],
+        MENU_SPEECH[-1]["text"],
     )
-    assert [said for said in phone_page.spoken() if said in expected] == expected
+    assert [said for said in phone_page.spoken() if said in MENU_SPEECH] == MENU_SPEECH
 
 
 def test_the_phone_on_a_narrow_screen_with_the_keyboard(
@@ -207,7 +220,7 @@ def test_hoiio_dial_rings_on_the_phone(
     phone_page.click(f'{card} [data-answer="answer"]')
     phone_page.wait_for_text(f"{card} .transcript", "The call was answered")
     wait_for_ongoing_calls(hoiio_instance, "1")
-    call = hoiio_instance.state(hoiio_instance.entity_ids["call"])["attributes"]
+    call = last_call_event(hoiio_instance)
     assert (call["event_type"], call["dial_status"]) == ("dial", "answered")
     phone_page.wait_for(
         "return window.__spoken.some((said) => said.text === arguments[0]);",
@@ -223,5 +236,5 @@ def test_hoiio_dial_rings_on_the_phone(
     hoiio_instance.act("hangup", {"session": answer["session"], "msg": "Goodbye."})
     phone_page.wait_for_text(f"{card} .call-state", "Ended")
     wait_for_ongoing_calls(hoiio_instance, "0")
-    call = hoiio_instance.state(hoiio_instance.entity_ids["call"])["attributes"]
+    call = last_call_event(hoiio_instance)
     assert (call["event_type"], call["call_state"]) == ("hangup", "ended")
