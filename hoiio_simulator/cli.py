@@ -7,6 +7,7 @@ import asyncio
 import json
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from .accounts import Account
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 8950
 DEFAULT_SIMULATOR = f"http://127.0.0.1:{DEFAULT_PORT}"
+# Sessions are numbered from the milliseconds since this moment (2025-01-01 UTC).
+SESSION_EPOCH = 1735689600
 COMMANDS = ("serve", "call", "hangup", "number", "outcome", "fault")
 
 
@@ -72,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     serve.add_argument("--gather-timeout", type=float, default=15.0)
     serve.add_argument("--record-max-duration", type=float, default=120.0)
+    serve.add_argument(
+        "--first-session", type=int,
+        help="number of the first session (default: from the clock)",
+    )  # fmt: skip
     serve.add_argument("--no-rate-limits", action="store_true")
     serve.add_argument(
         "--notify-in-query", action="store_true",
@@ -110,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def first_session_now() -> int:
+    """Return a first session number that no earlier run has given out.
+
+    It is the milliseconds since 2025; an earlier run used numbers below it
+    unless it opened more than one call per millisecond.
+    """
+    return int((time.time() - SESSION_EPOCH) * 1000)
+
+
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
     """Return the simulator settings the serve options ask for."""
     config = SimulatorConfig(
@@ -119,6 +135,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         ring_time=args.ring_time,
         gather_timeout=args.gather_timeout,
         record_max_duration=args.record_max_duration,
+        first_session=args.first_session or first_session_now(),
         number_notify_urls=dict(args.number),
         notify_in_query=args.notify_in_query,
     )

@@ -172,7 +172,7 @@ class CallEngine:
         self.dial_outcome = config.dial_outcome
         self.gather_digits = config.gather_digits
         self.watcher = CallWatcher()
-        self._session_ids = itertools.count(1001)
+        self._session_ids = itertools.count(config.first_session)
         self._txn_refs = itertools.count(100001)
         self._room_ids = itertools.count(1001)
         self._recordings = itertools.count(1)
