@@ -55,7 +55,32 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local simulator of the Hoiio Open API.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the simulator (the default)")
+    _add_serve(commands.add_parser("serve", help="serve the simulator (the default)"))
+
+    def client(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--simulator", default=DEFAULT_SIMULATOR)
+        return sub
+
+    call = client("call", "ring a Hoiio number; prints the session")
+    call.add_argument("--from", dest="from_number", required=True)
+    call.add_argument("--to", dest="to_number", required=True)
+    call.add_argument("--notify-url")
+    hangup = client("hangup", "the caller hangs up")
+    hangup.add_argument("--session", required=True)
+    number = client("number", "set a Hoiio number's notify URL")
+    number.add_argument("--number", required=True)
+    number.add_argument("--notify-url", required=True)
+    outcome = client("outcome", "set how transfers or dials end")
+    outcome.add_argument("--transfer")
+    outcome.add_argument("--dial")
+    outcome.add_argument("--session", help="only this session's transfers")
+    _add_fault(client("fault", "inject a fault, or list or clear the faults"))
+    return parser
+
+
+def _add_serve(serve: argparse.ArgumentParser) -> None:
+    """Add the options of `serve`."""
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument(
@@ -85,25 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="send notification fields in the query string instead of the body",
     )  # fmt: skip
 
-    def client(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text)
-        sub.add_argument("--simulator", default=DEFAULT_SIMULATOR)
-        return sub
 
-    call = client("call", "ring a Hoiio number; prints the session")
-    call.add_argument("--from", dest="from_number", required=True)
-    call.add_argument("--to", dest="to_number", required=True)
-    call.add_argument("--notify-url")
-    hangup = client("hangup", "the caller hangs up")
-    hangup.add_argument("--session", required=True)
-    number = client("number", "set a Hoiio number's notify URL")
-    number.add_argument("--number", required=True)
-    number.add_argument("--notify-url", required=True)
-    outcome = client("outcome", "set how transfers or dials end")
-    outcome.add_argument("--transfer")
-    outcome.add_argument("--dial")
-    outcome.add_argument("--session", help="only this session's transfers")
-    fault = client("fault", "inject a fault, or list or clear the faults")
+def _add_fault(fault: argparse.ArgumentParser) -> None:
+    """Add the options of `fault`."""
     fault.add_argument("--kind", choices=sorted(FAULT_KINDS))
     fault.add_argument("--path", help="only API requests to this path")
     fault.add_argument("--block", help="only notifications of this ivr_block")
@@ -114,7 +123,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fault.add_argument("--list", action="store_true", help="show the faults in force")
     fault.add_argument("--clear", action="store_true", help="remove every fault")
-    return parser
 
 
 def first_session_now() -> int:

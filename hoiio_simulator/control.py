@@ -107,6 +107,38 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
         )
         return {"session": session}
 
+    async def complete_block(form: Form) -> dict[str, Any]:
+        await sim.complete_block(_session(form))
+        return {"ok": True}
+
+    async def hangup(form: Form) -> dict[str, Any]:
+        await sim.hangup_caller(_session(form))
+        return {"ok": True}
+
+    return [
+        web.post("/_simulator/incoming_call", _post(incoming_call)),
+        *_setting_routes(sim),
+        web.post("/_simulator/complete_block", _post(complete_block)),
+        web.post("/_simulator/hangup", _post(hangup)),
+        *_phone_routes(sim),
+        *_fault_routes(sim),
+        web.get(
+            "/_simulator/requests", _get(lambda: [asdict(r) for r in sim.requests])
+        ),
+        web.get(
+            "/_simulator/notifications",
+            _get(lambda: [asdict(n) for n in sim.notifications]),
+        ),
+        web.get(
+            "/_simulator/sessions",
+            _get(lambda: [s.as_dict() for s in sim.sessions.values()]),
+        ),
+    ]
+
+
+def _setting_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
+    """Return the routes that set how later calls and blocks go."""
+
     async def numbers(form: Form) -> dict[str, Any]:
         sim.set_number_notify_url(_field(form, "number"), _field(form, "notify_url"))
         return {"ok": True}
@@ -132,13 +164,17 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
         sim.set_notify_in_query(_flag(form, "enabled"))
         return {"ok": True}
 
-    async def complete_block(form: Form) -> dict[str, Any]:
-        await sim.complete_block(_session(form))
-        return {"ok": True}
+    return [
+        web.post("/_simulator/numbers", _post(numbers)),
+        web.post("/_simulator/transfer_outcome", _post(transfer_outcome)),
+        web.post("/_simulator/dial_outcome", _post(dial_outcome)),
+        web.post("/_simulator/gather_digits", _post(gather_digits)),
+        web.post("/_simulator/notify_in_query", _post(notify_in_query)),
+    ]
 
-    async def hangup(form: Form) -> dict[str, Any]:
-        await sim.hangup_caller(_session(form))
-        return {"ok": True}
+
+def _fault_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
+    """Return the routes that add, list and clear faults."""
 
     async def add_fault(form: Form) -> dict[str, Any]:
         fault = _fault(form)
@@ -150,28 +186,8 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
         return web.json_response({"ok": True})
 
     return [
-        web.post("/_simulator/incoming_call", _post(incoming_call)),
-        web.post("/_simulator/numbers", _post(numbers)),
-        web.post("/_simulator/transfer_outcome", _post(transfer_outcome)),
-        web.post("/_simulator/dial_outcome", _post(dial_outcome)),
-        web.post("/_simulator/gather_digits", _post(gather_digits)),
-        web.post("/_simulator/notify_in_query", _post(notify_in_query)),
-        web.post("/_simulator/complete_block", _post(complete_block)),
-        web.post("/_simulator/hangup", _post(hangup)),
-        *_phone_routes(sim),
         web.post("/_simulator/faults", _post(add_fault)),
         web.delete("/_simulator/faults", clear_faults),
-        web.get(
-            "/_simulator/requests", _get(lambda: [asdict(r) for r in sim.requests])
-        ),
-        web.get(
-            "/_simulator/notifications",
-            _get(lambda: [asdict(n) for n in sim.notifications]),
-        ),
-        web.get(
-            "/_simulator/sessions",
-            _get(lambda: [s.as_dict() for s in sim.sessions.values()]),
-        ),
         web.get("/_simulator/faults", _get(lambda: [asdict(f) for f in sim.faults])),
     ]
 
