@@ -2,7 +2,7 @@
 
 Against the simulator (zero delays) on 127.0.0.1, each iteration times, in turn:
 the action through `hass.services.async_call(..., blocking=True,
-return_response=True)`, the client method alone (`HoiioClient.transfer/unhold`)
+return_response=True)`, the client alone (`HoiioClient.block` with the same form)
 and a raw aiohttp POST of the same form with Home Assistant's client session.
 Transfers use on_failure=continue with the simulator's transfer outcome "busy",
 so one session stays usable; an unhold is preceded by a hold (untimed). Before
@@ -35,6 +35,7 @@ from harness import (
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
+from custom_components.hoiio.api import IvrPath
 from custom_components.hoiio.const import DOMAIN
 
 MAX_ADDED_MS: Final = 1.0
@@ -101,8 +102,14 @@ class Actions:
             Variant(
                 "transfer client",
                 None,
-                lambda: self._client.transfer(
-                    self._session, MOBILE, on_failure="continue", notify_url=notify_url
+                lambda: self._client.block(
+                    IvrPath.TRANSFER,
+                    {
+                        "session": self._session,
+                        "dest": MOBILE,
+                        "on_failure": "continue",
+                        "notify_url": notify_url,
+                    },
                 ),
             ),
             Variant(
@@ -121,15 +128,21 @@ class Actions:
             Variant("unhold action", lambda: self.action("hold"), self.unhold_action),
             Variant(
                 "unhold client",
-                lambda: self._client.hold(self._session),
-                lambda: self._client.unhold(self._session, notify_url=notify_url),
+                self.client_hold,
+                lambda: self._client.block(
+                    IvrPath.UNHOLD, {"session": self._session, "notify_url": notify_url}
+                ),
             ),
             Variant(
                 "unhold raw POST",
-                lambda: self._client.hold(self._session),
+                self.client_hold,
                 lambda: self.raw_post(UNHOLD_PATH),
             ),
         ]
+
+    async def client_hold(self) -> None:
+        """Put the call on hold through the client."""
+        await self._client.block(IvrPath.HOLD, {"session": self._session})
 
     async def unhold_action(self) -> None:
         """Unhold through the action."""

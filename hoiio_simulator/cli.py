@@ -7,6 +7,7 @@ import asyncio
 import json
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from .accounts import Account
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 8950
 DEFAULT_SIMULATOR = f"http://127.0.0.1:{DEFAULT_PORT}"
+# Sessions are numbered from the milliseconds since this moment (2025-01-01 UTC).
+SESSION_EPOCH = 1735689600
 COMMANDS = ("serve", "call", "hangup", "number", "outcome", "fault")
 
 
@@ -52,25 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local simulator of the Hoiio Open API.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the simulator (the default)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
-    serve.add_argument(
-        "--account", type=parse_account, action="append", default=[],
-        help="APP_ID:TOKEN[:NAME]; default demo_app:demo_token",
-    )  # fmt: skip
-    serve.add_argument(
-        "--number", type=parse_number, action="append", default=[],
-        help="+NUMBER=NOTIFY_URL for incoming calls",
-    )  # fmt: skip
-    serve.add_argument("--block-delay", type=float, default=0.2)
-    serve.add_argument("--dial-delay", type=float, default=0.5)
-    serve.add_argument("--transfer-duration", type=float, default=2.0)
-    serve.add_argument("--no-rate-limits", action="store_true")
-    serve.add_argument(
-        "--notify-in-query", action="store_true",
-        help="send notification fields in the query string instead of the body",
-    )  # fmt: skip
+    _add_serve(commands.add_parser("serve", help="serve the simulator (the default)"))
 
     def client(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
@@ -90,7 +75,44 @@ def build_parser() -> argparse.ArgumentParser:
     outcome.add_argument("--transfer")
     outcome.add_argument("--dial")
     outcome.add_argument("--session", help="only this session's transfers")
-    fault = client("fault", "inject a fault, or list or clear the faults")
+    _add_fault(client("fault", "inject a fault, or list or clear the faults"))
+    return parser
+
+
+def _add_serve(serve: argparse.ArgumentParser) -> None:
+    """Add the options of `serve`."""
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument(
+        "--account", type=parse_account, action="append", default=[],
+        help="APP_ID:TOKEN[:NAME]; default demo_app:demo_token",
+    )  # fmt: skip
+    serve.add_argument(
+        "--number", type=parse_number, action="append", default=[],
+        help="+NUMBER=NOTIFY_URL for incoming calls",
+    )  # fmt: skip
+    serve.add_argument("--block-delay", type=float, default=0.2)
+    serve.add_argument("--dial-delay", type=float, default=0.5)
+    serve.add_argument("--transfer-duration", type=float, default=2.0)
+    serve.add_argument(
+        "--ring-time", type=float, default=60.0,
+        help="seconds a transfer or dial rings on the phone page before no answer",
+    )  # fmt: skip
+    serve.add_argument("--gather-timeout", type=float, default=15.0)
+    serve.add_argument("--record-max-duration", type=float, default=120.0)
+    serve.add_argument(
+        "--first-session", type=int,
+        help="number of the first session (default: from the clock)",
+    )  # fmt: skip
+    serve.add_argument("--no-rate-limits", action="store_true")
+    serve.add_argument(
+        "--notify-in-query", action="store_true",
+        help="send notification fields in the query string instead of the body",
+    )  # fmt: skip
+
+
+def _add_fault(fault: argparse.ArgumentParser) -> None:
+    """Add the options of `fault`."""
     fault.add_argument("--kind", choices=sorted(FAULT_KINDS))
     fault.add_argument("--path", help="only API requests to this path")
     fault.add_argument("--block", help="only notifications of this ivr_block")
@@ -101,7 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fault.add_argument("--list", action="store_true", help="show the faults in force")
     fault.add_argument("--clear", action="store_true", help="remove every fault")
-    return parser
+
+
+def first_session_now() -> int:
+    """Return a first session number that no earlier run has given out.
+
+    It is the milliseconds since 2025; an earlier run used numbers below it
+    unless it opened more than one call per millisecond.
+    """
+    return int((time.time() - SESSION_EPOCH) * 1000)
 
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
@@ -110,6 +140,10 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         block_delay=args.block_delay,
         dial_delay=args.dial_delay,
         transfer_duration=args.transfer_duration,
+        ring_time=args.ring_time,
+        gather_timeout=args.gather_timeout,
+        record_max_duration=args.record_max_duration,
+        first_session=args.first_session or first_session_now(),
         number_notify_urls=dict(args.number),
         notify_in_query=args.notify_in_query,
     )
@@ -132,7 +166,10 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
     try:
         await simulator.start(host, port)
-        print(f"Hoiio simulator on {simulator.url} (API {simulator.base_url})")
+        print(
+            f"Hoiio simulator on {simulator.url} (API {simulator.base_url},"
+            f" phone {simulator.phone_url})"
+        )
         sys.stdout.flush()
         await stop.wait()
     finally:

@@ -47,6 +47,16 @@ class SimulatorConfig:
     # Notification fields in the notify URL's query string instead of the body.
     notify_in_query: bool = False
     number_notify_urls: dict[str, str] = field(default_factory=dict)
+    # Calls placed from the phone page wait for the page; Hoiio's pages give no
+    # defaults for these, so the simulator picks its own: a gather's `timeout`,
+    # a recording's `max_duration`, and how long a transfer without `ring_time`
+    # (or a dial ringing on the page) rings before it counts as unanswered.
+    # Hoiio's sessions are unique: `serve` starts from the clock, so that a
+    # restarted simulator never reuses a session a client remembers.
+    first_session: int = 1001
+    gather_timeout: float = 15.0
+    record_max_duration: float = 120.0
+    ring_time: float = 60.0
 
     def __post_init__(self) -> None:
         """Refuse outcomes no call can have."""

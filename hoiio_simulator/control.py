@@ -17,16 +17,35 @@ if TYPE_CHECKING:
 type Form = MultiDictProxy[str]
 type Action = Callable[[Form], Awaitable[dict[str, Any]]]
 
+MAX_SESSION = 64
+
 
 def _field(form: Form, name: str) -> str:
-    value = form.get(name, "")
-    if not value:
+    value = _optional(form, name)
+    if value is None:
         raise ValueError(f"missing field {name!r}")
     return value
 
 
 def _optional(form: Form, name: str) -> str | None:
-    return form.get(name) or None
+    value = form.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"field {name!r} must be text, not a file")
+    return value or None
+
+
+def _session(form: Form) -> str:
+    session = _field(form, "session")
+    if len(session) > MAX_SESSION:
+        raise ValueError(f"session must be at most {MAX_SESSION} characters")
+    return session
+
+
+def _flag(form: Form, name: str) -> bool:
+    value = (_optional(form, name) or "false").lower()
+    if value not in ("true", "false"):
+        raise ValueError(f"{name} must be true or false")
+    return value == "true"
 
 
 def _fault(form: Form) -> Fault:
@@ -48,14 +67,23 @@ def _post(action: Action) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Wrap an action on form fields; bad input answers 400 with the reason."""
 
     async def handler(request: web.Request) -> web.Response:
-        form: Form = await request.post()  # type: ignore[assignment]
+        try:
+            form: Form = await request.post()  # type: ignore[assignment]
+        except web.HTTPRequestEntityTooLarge:
+            return _error("the request body is too large", 413)
+        except ValueError:
+            return _error("the form is not readable UTF-8 text", 400)
         try:
             answer = await action(form)
         except ValueError as err:
-            return web.json_response({"error": str(err)}, status=400)
+            return _error(str(err), 400)
         return web.json_response(answer)
 
     return handler
+
+
+def _error(message: str, status: int) -> web.Response:
+    return web.json_response({"error": message}, status=status)
 
 
 def _get(
@@ -72,9 +100,44 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
 
     async def incoming_call(form: Form) -> dict[str, Any]:
         session = await sim.incoming_call(
-            _field(form, "from"), _field(form, "to"), _optional(form, "notify_url")
+            _field(form, "from"),
+            _field(form, "to"),
+            _optional(form, "notify_url"),
+            interactive=_flag(form, "interactive"),
         )
         return {"session": session}
+
+    async def complete_block(form: Form) -> dict[str, Any]:
+        await sim.complete_block(_session(form))
+        return {"ok": True}
+
+    async def hangup(form: Form) -> dict[str, Any]:
+        await sim.hangup_caller(_session(form))
+        return {"ok": True}
+
+    return [
+        web.post("/_simulator/incoming_call", _post(incoming_call)),
+        *_setting_routes(sim),
+        web.post("/_simulator/complete_block", _post(complete_block)),
+        web.post("/_simulator/hangup", _post(hangup)),
+        *_phone_routes(sim),
+        *_fault_routes(sim),
+        web.get(
+            "/_simulator/requests", _get(lambda: [asdict(r) for r in sim.requests])
+        ),
+        web.get(
+            "/_simulator/notifications",
+            _get(lambda: [asdict(n) for n in sim.notifications]),
+        ),
+        web.get(
+            "/_simulator/sessions",
+            _get(lambda: [s.as_dict() for s in sim.sessions.values()]),
+        ),
+    ]
+
+
+def _setting_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
+    """Return the routes that set how later calls and blocks go."""
 
     async def numbers(form: Form) -> dict[str, Any]:
         sim.set_number_notify_url(_field(form, "number"), _field(form, "notify_url"))
@@ -97,19 +160,21 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
         return {"ok": True}
 
     async def notify_in_query(form: Form) -> dict[str, Any]:
-        enabled = _field(form, "enabled").lower()
-        if enabled not in ("true", "false"):
-            raise ValueError("enabled must be true or false")
-        sim.set_notify_in_query(enabled == "true")
+        _field(form, "enabled")
+        sim.set_notify_in_query(_flag(form, "enabled"))
         return {"ok": True}
 
-    async def complete_block(form: Form) -> dict[str, Any]:
-        await sim.complete_block(_field(form, "session"))
-        return {"ok": True}
+    return [
+        web.post("/_simulator/numbers", _post(numbers)),
+        web.post("/_simulator/transfer_outcome", _post(transfer_outcome)),
+        web.post("/_simulator/dial_outcome", _post(dial_outcome)),
+        web.post("/_simulator/gather_digits", _post(gather_digits)),
+        web.post("/_simulator/notify_in_query", _post(notify_in_query)),
+    ]
 
-    async def hangup(form: Form) -> dict[str, Any]:
-        await sim.hangup_caller(_field(form, "session"))
-        return {"ok": True}
+
+def _fault_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
+    """Return the routes that add, list and clear faults."""
 
     async def add_fault(form: Form) -> dict[str, Any]:
         fault = _fault(form)
@@ -121,26 +186,34 @@ def control_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
         return web.json_response({"ok": True})
 
     return [
-        web.post("/_simulator/incoming_call", _post(incoming_call)),
-        web.post("/_simulator/numbers", _post(numbers)),
-        web.post("/_simulator/transfer_outcome", _post(transfer_outcome)),
-        web.post("/_simulator/dial_outcome", _post(dial_outcome)),
-        web.post("/_simulator/gather_digits", _post(gather_digits)),
-        web.post("/_simulator/notify_in_query", _post(notify_in_query)),
-        web.post("/_simulator/complete_block", _post(complete_block)),
-        web.post("/_simulator/hangup", _post(hangup)),
         web.post("/_simulator/faults", _post(add_fault)),
         web.delete("/_simulator/faults", clear_faults),
-        web.get(
-            "/_simulator/requests", _get(lambda: [asdict(r) for r in sim.requests])
-        ),
-        web.get(
-            "/_simulator/notifications",
-            _get(lambda: [asdict(n) for n in sim.notifications]),
-        ),
-        web.get(
-            "/_simulator/sessions",
-            _get(lambda: [s.as_dict() for s in sim.sessions.values()]),
-        ),
         web.get("/_simulator/faults", _get(lambda: [asdict(f) for f in sim.faults])),
+    ]
+
+
+def _phone_routes(sim: HoiioSimulator) -> list[web.RouteDef]:
+    """Return the routes the phone page acts through on its own calls."""
+
+    async def keys(form: Form) -> dict[str, Any]:
+        sim.press_keys(_session(form), _field(form, "keys"))
+        return {"ok": True}
+
+    async def stop_recording(form: Form) -> dict[str, Any]:
+        sim.stop_recording(_session(form))
+        return {"ok": True}
+
+    async def far_end(form: Form) -> dict[str, Any]:
+        sim.far_end(_session(form), _field(form, "outcome"))
+        return {"ok": True}
+
+    async def answer_dial(form: Form) -> dict[str, Any]:
+        sim.answer_dial(_session(form), _field(form, "answer"))
+        return {"ok": True}
+
+    return [
+        web.post("/_simulator/keys", _post(keys)),
+        web.post("/_simulator/stop_recording", _post(stop_recording)),
+        web.post("/_simulator/far_end", _post(far_end)),
+        web.post("/_simulator/answer_dial", _post(answer_dial)),
     ]

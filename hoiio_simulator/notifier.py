@@ -13,7 +13,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from .config import SimulatorConfig
     from .faults import FaultBook
@@ -101,19 +101,24 @@ class Notifier:
         self._config = config
         self._timeout = aiohttp.ClientTimeout(total=config.notify_timeout)
         self._client: aiohttp.ClientSession | None = None
+        # Told of every attempt, as it is recorded (the phone page shows them).
+        self.on_record: Callable[[Notification], None] | None = None
 
     async def post(self, url: str, data: Mapping[str, str]) -> None:
         """Deliver one notification (as faults say); failures are only recorded."""
         fields = dict(data)
         fault = self._faults.take_notification(fields.get("ivr_block"))
         if fault is not None and fault.kind == "drop_notification":
-            self.notifications.append(
-                Notification(url, fields, error="dropped by fault")
-            )
+            self._record(Notification(url, fields, error="dropped by fault"))
             return
         copies = 2 if fault is not None else 1
         for _ in range(copies):
-            self.notifications.append(await self._deliver(url, fields))
+            self._record(await self._deliver(url, fields))
+
+    def _record(self, notification: Notification) -> None:
+        self.notifications.append(notification)
+        if self.on_record is not None:
+            self.on_record(notification)
 
     async def close(self) -> None:
         """Close the HTTP client session."""

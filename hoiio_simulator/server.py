@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -12,8 +12,12 @@ from .config import SimulatorConfig, check_outcome
 from .control import control_routes
 from .errors import ApiError
 from .faults import FaultBook
+from .live import live_route
 from .notifier import Notifier
 from .openapi import OpenApi
+from .origin import refuse_other_sites
+from .page import page_routes
+from .phone import Phone
 from .ratelimit import RateLimiter
 from .sessions import CallEngine, CallSession
 from .timers import TaskTracker
@@ -59,10 +63,20 @@ class HoiioSimulator:
             languages=self.config.supported_languages,
             closing=self._closing,
         )
+        self._phone = Phone(self._engine, self.config, self.phone_numbers)
+        self._engine.watcher = self._phone
+        self._notifier.on_record = self._phone.delivered
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
-        self.app = web.Application()
-        self.app.add_routes([*self._api.routes(), *control_routes(self)])
+        self.app = web.Application(middlewares=[refuse_other_sites])
+        self.app.add_routes(
+            [
+                *self._api.routes(),
+                *control_routes(self),
+                live_route(self._phone.hub),
+                *page_routes(),
+            ]
+        )
 
     @property
     def url(self) -> str:
@@ -70,6 +84,16 @@ class HoiioSimulator:
         if self._url is None:
             raise RuntimeError("the simulator is not started")
         return self._url
+
+    @property
+    def phone_url(self) -> str:
+        """Return the URL of the phone page."""
+        return self.url + "/"
+
+    @property
+    def phone_watchers(self) -> int:
+        """Return how many phone pages watch the calls live."""
+        return self._phone.hub.watching
 
     @property
     def base_url(self) -> str:
@@ -113,6 +137,7 @@ class HoiioSimulator:
     async def stop(self) -> None:
         """Cancel every timer and delivery and close the server; idempotent."""
         self._closing.set()
+        await self._phone.close()
         await self._tasks.cancel_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -131,11 +156,31 @@ class HoiioSimulator:
         if not is_notify_url(url):
             raise ValueError(f"{url!r} is not an http(s) URL")
         self._number_urls[number] = url
+        self._phone.numbers_changed()
+
+    def phone_numbers(self) -> list[dict[str, Any]]:
+        """Return the Hoiio numbers, each with whether incoming calls can reach it."""
+        numbers = {
+            number for account in self.accounts.values() for number in account.numbers
+        }
+        return [
+            {"number": number, "ready": number in self._number_urls}
+            for number in sorted(numbers | set(self._number_urls))
+        ]
 
     async def incoming_call(
-        self, from_number: str, to_number: str, notify_url: str | None = None
+        self,
+        from_number: str,
+        to_number: str,
+        notify_url: str | None = None,
+        *,
+        interactive: bool = False,
     ) -> str:
-        """Ring a Hoiio number: open a session and post its answer notification."""
+        """Ring a Hoiio number: open a session and post its answer notification.
+
+        An interactive call (placed from the phone page) waits for the page's
+        keys, stop button and far end instead of the simulator's settings.
+        """
         for number in (from_number, to_number):
             if not is_e164(number):
                 raise ValueError(f"{number!r} is not an E.164 number")
@@ -151,7 +196,11 @@ class HoiioSimulator:
         try:
             answer = self._engine.ring(
                 CallSession(
-                    "", account.app_id, from_number=from_number, to_number=to_number
+                    "",
+                    account.app_id,
+                    from_number=from_number,
+                    to_number=to_number,
+                    interactive=interactive,
                 )
             )
         except ApiError as err:
@@ -182,6 +231,22 @@ class HoiioSimulator:
     async def hangup_caller(self, session: str) -> None:
         """Hang up from the caller's side."""
         await self._engine.caller_hangs_up(self._engine.lookup(session))
+
+    def press_keys(self, session: str, keys: str) -> None:
+        """The caller of a call from the phone presses keys during a gather."""
+        self._phone.input.press(session, keys)
+
+    def stop_recording(self, session: str) -> None:
+        """The caller of a call from the phone stops a recording."""
+        self._phone.input.stop_recording(session)
+
+    def far_end(self, session: str, outcome: str) -> None:
+        """The far end of a transfer from the phone answers, is busy, hangs up..."""
+        self._phone.input.far_end(session, outcome)
+
+    def answer_dial(self, session: str, answer: str) -> None:
+        """The phone answers or declines a dial that rings on it."""
+        self._phone.input.answer_dial(session, answer)
 
     def add_fault(self, fault: Fault) -> None:
         """Inject a fault."""

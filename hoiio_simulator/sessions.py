@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -16,7 +17,6 @@ from .errors import ApiError
 from .validation import DIAL, TRANSFER
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Callable, Mapping
 
     from .accounts import Account
@@ -33,6 +33,7 @@ RINGING: Final = "ringing"
 ONGOING: Final = "ongoing"
 ENDED: Final = "ended"
 ANSWERED: Final = "answered"
+UNANSWERED: Final = "unanswered"
 ROOM_PREFIX: Final = "room:"
 
 
@@ -48,6 +49,7 @@ class RunningBlock:
     ends_call: bool
     extra_rate: Decimal = Decimal(0)
     timer: asyncio.Task[None] | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +81,8 @@ class CallSession:
     gather_digits: str | None = None
     running: RunningBlock | None = None
     started: float = field(default_factory=time.monotonic)
+    # Placed from (or answered on) the phone page: its blocks wait for the page.
+    interactive: bool = False
 
     @property
     def block(self) -> str | None:
@@ -109,6 +113,37 @@ class CallSession:
         }
 
 
+class CallWatcher:
+    """Follows the engine's calls (the phone page does); this one ignores them."""
+
+    def opened(self, session: CallSession) -> None:
+        """A call was opened: an incoming call rings, or a dial starts."""
+
+    def accepted(
+        self, session: CallSession, path: str, params: Mapping[str, str]
+    ) -> None:
+        """A block was accepted for a call."""
+
+    def takes_over(self, session: CallSession, running: RunningBlock) -> bool:
+        """Tell whether the watcher, rather than a timer, finishes this block."""
+        return False
+
+    def finished(
+        self, session: CallSession, running: RunningBlock, data: Mapping[str, str]
+    ) -> None:
+        """A block finished; data is its notification (before any cost fields)."""
+
+    def caller_hung_up(self, session: CallSession) -> None:
+        """The caller hung up."""
+
+    def ended(self, session: CallSession, cost: Mapping[str, str]) -> None:
+        """A call ended and was billed."""
+
+    def answers_dials(self) -> bool:
+        """Tell whether dialled calls ring for someone to answer them."""
+        return False
+
+
 def gmt8_now() -> str:
     """Return the current time as Hoiio dates it (GMT+8)."""
     return datetime.now(GMT8).strftime("%Y-%m-%d %H:%M:%S")
@@ -136,7 +171,8 @@ class CallEngine:
         self.transfer_outcome = config.transfer_outcome
         self.dial_outcome = config.dial_outcome
         self.gather_digits = config.gather_digits
-        self._session_ids = itertools.count(1001)
+        self.watcher = CallWatcher()
+        self._session_ids = itertools.count(config.first_session)
         self._txn_refs = itertools.count(100001)
         self._room_ids = itertools.count(1001)
         self._recordings = itertools.count(1)
@@ -152,6 +188,7 @@ class CallEngine:
             raise ApiError("error_concurrent_call_limit_reached")
         session.id = f"S{next(self._session_ids)}"
         self.sessions[session.id] = session
+        self.watcher.opened(session)
         return session
 
     def ring(self, session: CallSession) -> dict[str, str]:
@@ -184,6 +221,16 @@ class CallEngine:
         if session.state == RINGING:
             # The first block accepted for a ringing call answers it.
             session.state = ONGOING
+        self.watcher.accepted(session, path, params)
+        return self._run(session, path, account, params)
+
+    def _run(
+        self,
+        session: CallSession,
+        path: str,
+        account: Account,
+        params: Mapping[str, str],
+    ) -> dict[str, str]:
         if path == HANGUP and "force" in params:
             return self._force_hangup(session, params)
         if path == HOLD:
@@ -211,9 +258,7 @@ class CallEngine:
 
     async def complete(self, session: CallSession) -> None:
         """Finish the running block now and deliver its notification."""
-        running = session.running
-        if running is None:
-            raise ValueError(f"no block is running in session {session.id}")
+        running = _running_block(session)
         if running.timer is not None:
             running.timer.cancel()
         await self._finish(session, running)
@@ -222,6 +267,7 @@ class CallEngine:
         """End the call from the caller's side."""
         if session.state == ENDED:
             raise ValueError(f"session {session.id} has already ended")
+        self.watcher.caller_hung_up(session)
         running = session.running
         if running is None:
             self._end(session, Decimal(0))
@@ -258,9 +304,16 @@ class CallEngine:
         if account.balance <= 0:
             raise ApiError("error_insufficient_credit")
         session = self.open_session(
-            CallSession("", account.app_id, dest=params["dest"])
+            CallSession(
+                "",
+                account.app_id,
+                dest=params["dest"],
+                interactive=self.watcher.answers_dials(),
+            )
         )
-        outcome = self.dial_outcome
+        self.watcher.accepted(session, DIAL, params)
+        # A dial that rings on the phone page ends as the page answers it.
+        outcome = UNANSWERED if session.interactive else self.dial_outcome
         running = self._start(
             session,
             "dial",
@@ -288,6 +341,9 @@ class CallEngine:
                 members.add(session.id)
                 session.room = room
                 status = ANSWERED
+        elif session.interactive:
+            # Decided when the far end acts on the phone page.
+            status = UNANSWERED
         else:
             status = session.transfer_outcome or self.transfer_outcome
             if status == ANSWERED:
@@ -299,7 +355,7 @@ class CallEngine:
             "transfer",
             params,
             fields,
-            ends_call=answered or params.get("on_failure", "hangup") == "hangup",
+            ends_call=_transfer_ends_call(params, answered=answered),
             delay=self._config.transfer_duration
             if answered
             else self._config.block_delay,
@@ -321,10 +377,39 @@ class CallEngine:
             ends_call=True,
         )
         session.tag = running.tag
+        self._conclude_now(session, running)
+        return {"txn_ref": running.txn_ref}
+
+    def finish_now(self, session: CallSession) -> None:
+        """Finish the running block at once; its notification is posted meanwhile."""
+        running = _running_block(session)
+        if running.timer is not None and running.timer is not asyncio.current_task():
+            running.timer.cancel()
+        self._conclude_now(session, running)
+
+    def decide_transfer(
+        self, session: CallSession, running: RunningBlock, status: str
+    ) -> None:
+        """Set how a transfer that rang on the phone page turned out."""
+        answered = check_outcome(status) == ANSWERED
+        running.fields["transfer_status"] = status
+        account = self._accounts[session.app_id]
+        running.extra_rate = account.outgoing_rate if answered else Decimal(0)
+        running.ends_call = (
+            _transfer_ends_call(running.params, answered=answered)
+            or running.notify_url is None
+        )
+
+    @staticmethod
+    def decide_dial(running: RunningBlock, status: str) -> None:
+        """Set how a dial that rang on the phone page turned out."""
+        running.fields["dial_status"] = check_outcome(status)
+        running.ends_call = status != ANSWERED or running.notify_url is None
+
+    def _conclude_now(self, session: CallSession, running: RunningBlock) -> None:
         data = self._conclude(session, running, caller_gone=False)
         if running.notify_url is not None:
             self._tasks.spawn(self._notifier.post(running.notify_url, data))
-        return {"txn_ref": running.txn_ref}
 
     def _start(
         self,
@@ -347,9 +432,12 @@ class CallEngine:
             # Without a notify URL the service plays the message and hangs up.
             ends_call=ends_call or notify_url is None,
             extra_rate=extra_rate,
+            params=dict(params),
         )
         session.running = running
         session.tag = running.tag
+        if self.watcher.takes_over(session, running):
+            return running
         if not self._config.manual_blocks:
             running.timer = self._tasks.later(
                 self._config.block_delay if delay is None else delay,
@@ -379,6 +467,7 @@ class CallEngine:
         }
         data["tag"] = running.tag or ""
         data["call_state"] = ENDED if ended else ONGOING
+        self.watcher.finished(session, running, data)
         if ended:
             data.update(self._end(session, running.extra_rate))
         return data
@@ -402,6 +491,7 @@ class CallEngine:
             "rate": money(rate),
             "debit": money(debit),
         }
+        self.watcher.ended(session, cost)
         monitor = session.monitor
         if monitor is not None and monitor.notify_url is not None:
             data = {
@@ -444,3 +534,15 @@ class CallEngine:
             self.gather_digits = digits
         else:
             self.lookup(session_id).gather_digits = digits
+
+
+def _transfer_ends_call(params: Mapping[str, str], *, answered: bool) -> bool:
+    """Tell whether a transfer ends the call: answered, or failed with hangup."""
+    return answered or params.get("on_failure", "hangup") == "hangup"
+
+
+def _running_block(session: CallSession) -> RunningBlock:
+    """Return the block a call runs, or raise ValueError."""
+    if session.running is None:
+        raise ValueError(f"no block is running in session {session.id}")
+    return session.running

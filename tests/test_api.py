@@ -24,6 +24,7 @@ from custom_components.hoiio.api import (
     HoiioRateLimitError,
     HoiioServiceError,
     HoiioSessionError,
+    IvrPath,
 )
 from hoiio_simulator import Account, Fault, HoiioSimulator
 
@@ -61,10 +62,8 @@ class Ctx:
 
     async def transfer(self, **params: str) -> object:
         """Transfer the call to a number, with these parameters changed."""
-        session = params.pop("session", self.session)
-        dest = params.pop("dest", TRANSFER_DEST)
-        params.setdefault("notify_url", self.hook)
-        return await self.client.transfer(session, dest, **params)  # type: ignore[arg-type]
+        form = {"session": self.session, "dest": TRANSFER_DEST, "notify_url": self.hook}
+        return await self.client.block(IvrPath.TRANSFER, form | params)
 
 
 @pytest.fixture
@@ -114,13 +113,16 @@ async def test_get_balance(client: HoiioClient, simulator: HoiioSimulator) -> No
 async def test_dial_with_every_parameter(
     client: HoiioClient, simulator: HoiioSimulator, notify_sink: NotifySink
 ) -> None:
-    result = await client.dial(
-        TRANSFER_DEST,
-        msg="Hello",
-        caller_id=CALLER,
-        max_duration=60,
-        tag="d1",
-        notify_url=notify_sink.url + "/dial",
+    result = await client.block(
+        IvrPath.DIAL,
+        {
+            "dest": TRANSFER_DEST,
+            "msg": "Hello",
+            "caller_id": CALLER,
+            "max_duration": 60,
+            "tag": "d1",
+            "notify_url": notify_sink.url + "/dial",
+        },
     )
     assert result.status == STATUS_OK
     assert result.session in simulator.sessions
@@ -137,30 +139,50 @@ async def test_dial_with_every_parameter(
 async def test_middle_blocks_with_every_parameter(
     ctx: Ctx, notify_sink: NotifySink
 ) -> None:
-    client, session, hook = ctx.client, ctx.session, ctx.hook
-    await client.play(session, msg="Hi", tag="p", notify_url=hook)
-    await ctx.simulator.settle()
-    await client.gather(
-        session,
-        notify_url=hook,
-        msg="Press",
-        max_digits=1,
-        timeout=5,
-        attempts=2,
-        tag="g",
+    client, hook = ctx.client, ctx.hook
+    call = {"session": ctx.session}
+    await client.block(
+        IvrPath.PLAY, call | {"msg": "Hi", "tag": "p", "notify_url": hook}
     )
     await ctx.simulator.settle()
-    await client.record(session, notify_url=hook, msg="Speak", max_duration=30, tag="r")
-    await ctx.simulator.settle()
-    await client.monitor(
-        session, notify_url=hook, msg="Monitored", tag="m", monitor_notify_url=hook
+    await client.block(
+        IvrPath.GATHER,
+        call
+        | {
+            "notify_url": hook,
+            "msg": "Press",
+            "max_digits": 1,
+            "timeout": 5,
+            "attempts": 2,
+            "tag": "g",
+        },
     )
     await ctx.simulator.settle()
-    hold = await client.hold(session, msg="<speech>Please wait</speech>")
+    await client.block(
+        IvrPath.RECORD,
+        call | {"notify_url": hook, "msg": "Speak", "max_duration": 30, "tag": "r"},
+    )
+    await ctx.simulator.settle()
+    await client.block(
+        IvrPath.MONITOR,
+        call
+        | {
+            "notify_url": hook,
+            "msg": "Monitored",
+            "tag": "m",
+            "monitor_notify_url": hook,
+        },
+    )
+    await ctx.simulator.settle()
+    hold = await client.block(
+        IvrPath.HOLD, call | {"msg": "<speech>Please wait</speech>"}
+    )
     assert hold.status == STATUS_OK
-    await client.unhold(session, tag="u", notify_url=hook)
+    await client.block(IvrPath.UNHOLD, call | {"tag": "u", "notify_url": hook})
     await ctx.simulator.settle()
-    result = await client.hangup(session, msg="Bye", tag="h", notify_url=hook)
+    result = await client.block(
+        IvrPath.HANGUP, call | {"msg": "Bye", "tag": "h", "notify_url": hook}
+    )
     assert result.room is None
     await ctx.simulator.settle()
     assert notify_sink.blocks() == [
@@ -171,8 +193,11 @@ async def test_middle_blocks_with_every_parameter(
 
 
 async def test_forced_hangup(ctx: Ctx, notify_sink: NotifySink) -> None:
-    await ctx.client.hold(ctx.session)
-    await ctx.client.hangup(ctx.session, force=True, notify_url=ctx.hook)
+    await ctx.client.block(IvrPath.HOLD, {"session": ctx.session})
+    await ctx.client.block(
+        IvrPath.HANGUP,
+        {"session": ctx.session, "force": "enabled", "notify_url": ctx.hook},
+    )
     await ctx.simulator.settle()
     assert notify_sink.posts[-1].form["call_state"] == "ended"
     assert ctx.simulator.sessions[ctx.session].state == "ended"
@@ -182,16 +207,19 @@ async def test_acceptance_transfer_with_every_vendor_parameter(
     ctx: Ctx, notify_sink: NotifySink
 ) -> None:
     """A transfer with every parameter of the vendor page succeeds and notifies."""
-    result = await ctx.client.transfer(
-        ctx.session,
-        TRANSFER_DEST,
-        msg='<speech language="zh-HK" gender="female">請稍等</speech>',
-        caller_id=HOIIO_NUMBER,
-        on_failure="continue",
-        ring_time=30,
-        room_profile="ringing",
-        tag="order-42",
-        notify_url=ctx.hook + "?entry=abc",
+    result = await ctx.client.block(
+        IvrPath.TRANSFER,
+        {
+            "session": ctx.session,
+            "dest": TRANSFER_DEST,
+            "msg": '<speech language="zh-HK" gender="female">請稍等</speech>',
+            "caller_id": HOIIO_NUMBER,
+            "on_failure": "continue",
+            "ring_time": 30,
+            "room_profile": "ringing",
+            "tag": "order-42",
+            "notify_url": ctx.hook + "?entry=abc",
+        },
     )
     assert result.status == STATUS_OK
     assert result.session == ctx.session
@@ -206,7 +234,10 @@ async def test_acceptance_transfer_with_every_vendor_parameter(
 
 
 async def test_room_transfer(ctx: Ctx) -> None:
-    result = await ctx.client.transfer(ctx.session, "room:", notify_url=ctx.hook)
+    result = await ctx.client.block(
+        IvrPath.TRANSFER,
+        {"session": ctx.session, "dest": "room:", "notify_url": ctx.hook},
+    )
     assert result.room is not None
     assert result.room.startswith("R")
 
@@ -228,12 +259,12 @@ async def _other_account(ctx: Ctx) -> object:
 
 
 async def _ended(ctx: Ctx) -> object:
-    await ctx.client.hangup(ctx.session, force=True)
+    await ctx.client.block(IvrPath.HANGUP, {"session": ctx.session, "force": "enabled"})
     return await ctx.transfer()
 
 
 async def _on_hold(ctx: Ctx) -> object:
-    await ctx.client.hold(ctx.session)
+    await ctx.client.block(IvrPath.HOLD, {"session": ctx.session})
     return await ctx.transfer()
 
 
@@ -246,12 +277,18 @@ async def _rate_limit(ctx: Ctx) -> object:
 async def _call_limit(ctx: Ctx) -> object:
     for _ in range(7):
         await incoming(ctx.simulator, ctx.hook)
-    return await ctx.client.dial(TRANSFER_DEST, notify_url=ctx.hook)
+    return await _dial(ctx)
 
 
 async def _no_credit(ctx: Ctx) -> object:
     ctx.simulator.accounts["demo_app"].balance = Decimal(0)
-    return await ctx.client.dial(TRANSFER_DEST, notify_url=ctx.hook)
+    return await _dial(ctx)
+
+
+async def _dial(ctx: Ctx) -> object:
+    return await ctx.client.block(
+        IvrPath.DIAL, {"dest": TRANSFER_DEST, "notify_url": ctx.hook}
+    )
 
 
 PROVOKED: list[tuple[str, type[HoiioError], Callable[[Ctx], Awaitable[object]]]] = [
@@ -260,7 +297,7 @@ PROVOKED: list[tuple[str, type[HoiioError], Callable[[Ctx], Awaitable[object]]]]
     ("error_dest_param_missing", HoiioInvalidRequestError,
      lambda c: c.transfer(dest="")),
     ("error_session_param_missing", HoiioInvalidRequestError,
-     lambda c: c.client.unhold("")),
+     lambda c: c.client.block(IvrPath.UNHOLD, {"session": ""})),
     ("error_invalid_access_token", HoiioAuthenticationError, _wrong_token),
     ("error_invalid_app_id", HoiioAuthenticationError, _wrong_app),
     ("error_msg_invalid_length", HoiioInvalidRequestError,
@@ -285,7 +322,8 @@ PROVOKED: list[tuple[str, type[HoiioError], Callable[[Ctx], Awaitable[object]]]]
     ("error_session_ended", HoiioSessionError, _ended),
     ("error_session_not_ready", HoiioSessionError, _on_hold),
     ("error_session_not_on_hold", HoiioSessionError,
-     lambda c: c.client.unhold(c.session, notify_url=c.hook)),
+     lambda c: c.client.block(
+         IvrPath.UNHOLD, {"session": c.session, "notify_url": c.hook})),
     ("error_dest_invalid", HoiioInvalidRequestError,
      lambda c: c.transfer(dest="6598765432")),
     ("error_caller_id_invalid", HoiioInvalidRequestError,
@@ -345,14 +383,15 @@ async def test_injected_error_statuses(
 
 
 async def test_unhold_statuses_when_held(ctx: Ctx) -> None:
-    await ctx.client.hold(ctx.session)
+    await ctx.client.block(IvrPath.HOLD, {"session": ctx.session})
     ctx.simulator.add_fault(
         Fault("status", path="ivr/middle/unhold", value="error_internal_server_error")
     )
+    unhold = {"session": ctx.session, "notify_url": ctx.hook}
     with pytest.raises(HoiioServiceError):
-        await ctx.client.unhold(ctx.session, notify_url=ctx.hook)
+        await ctx.client.block(IvrPath.UNHOLD, unhold)
     ctx.simulator.clear_faults()
-    result = await ctx.client.unhold(ctx.session, notify_url=ctx.hook)
+    result = await ctx.client.block(IvrPath.UNHOLD, unhold)
     assert result.status == STATUS_OK
 
 
@@ -410,7 +449,9 @@ async def test_lost_answer_of_a_block_that_ran(
     """The block runs and notifies, but its answer never comes: outcome unknown."""
     ctx.simulator.add_fault(Fault("lose_answer", path="ivr/middle/play", count=1))
     with pytest.raises(HoiioConnectionError) as caught:
-        await ctx.client.play(ctx.session, msg="Hi", notify_url=ctx.hook)
+        await ctx.client.block(
+            IvrPath.PLAY, {"session": ctx.session, "msg": "Hi", "notify_url": ctx.hook}
+        )
     assert caught.value.status == STATUS_CONNECTION_LOST
     assert caught.value.outcome_unknown
     record = ctx.simulator.requests[-1]
@@ -429,7 +470,10 @@ async def test_answer_later_than_the_timeout(
         http, "demo_app", "demo_token", base_url=simulator.base_url, timeout=0.1
     )
     with pytest.raises(HoiioConnectionError) as caught:
-        await client.play(session, msg="Hi", notify_url=notify_sink.url)
+        await client.block(
+            IvrPath.PLAY,
+            {"session": session, "msg": "Hi", "notify_url": notify_sink.url},
+        )
     assert caught.value.status == STATUS_TIMEOUT
     assert caught.value.outcome_unknown
     await simulator.settle()
@@ -467,7 +511,9 @@ async def test_answer_without_status_but_txn_ref_is_success(
             value='{"txn_ref":"AA-S-141147","session":"S4643"}',
         )
     )
-    result = await client.transfer("S4643", TRANSFER_DEST)
+    result = await client.block(
+        IvrPath.TRANSFER, {"session": "S4643", "dest": TRANSFER_DEST}
+    )
     assert (result.status, result.txn_ref, result.session) == (
         STATUS_OK,
         "AA-S-141147",

@@ -30,7 +30,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.hoiio import errors
+from custom_components.hoiio import errors, statuses
+from custom_components.hoiio.actions import ACTIONS
 from custom_components.hoiio.api import (
     HoiioConnectionError,
     HoiioError,
@@ -38,7 +39,6 @@ from custom_components.hoiio.api import (
 )
 from custom_components.hoiio.const import DOMAIN
 from custom_components.hoiio.notification import EVENT_TYPES
-from custom_components.hoiio.services import SCHEMAS
 from hoiio_simulator import HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER
@@ -46,6 +46,7 @@ from .const import CALLER, HOIIO_NUMBER
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / DOMAIN
 SERVICES_YAML = INTEGRATION / "services.yaml"
+SCHEMAS = {action.name: action.schema() for action in ACTIONS}
 
 
 def _json(path: Path) -> dict[str, Any]:
@@ -398,8 +399,9 @@ ISSUE_CREATORS = {"async_create_issue"}
 # Expressions passed as translation_key= whose values the tests below collect.
 DYNAMIC_KEYS = {
     "err.translation_key": "CallStateError keys (any module)",
-    "key": "services._translated: HoiioInvalid keys and *_field keys",
-    "translation_key_for(err)": "errors.py mappings",
+    "key": "validation.ActionSchema._translated: HoiioInvalid and *_field keys",
+    "translation_key_for(err)": "the statuses table (statuses.py)",
+    "info.translation_key": "the statuses table (statuses.py)",
 }
 
 
@@ -460,21 +462,6 @@ def _call_state_error_keys() -> set[str]:
     return set().union(*(_first_string_args(p, "CallStateError") for p in CODE_FILES))
 
 
-def _returned_strings(path: Path, function: str) -> set[str]:
-    """Return the string literals a function of a file returns."""
-    found: set[str] = set()
-    for node in ast.walk(_tree(path)):
-        if isinstance(node, ast.FunctionDef) and node.name == function:
-            for inner in ast.walk(node):
-                if (
-                    isinstance(inner, ast.Return)
-                    and isinstance(inner.value, ast.Constant)
-                    and isinstance(inner.value.value, str)
-                ):
-                    found.add(inner.value.value)
-    return found
-
-
 def _assigned_strings(path: Path, function: str, variable: str) -> set[str]:
     """Return the string literals assigned to `variable` inside a function."""
     found: set[str] = set()
@@ -495,12 +482,13 @@ def _assigned_strings(path: Path, function: str, variable: str) -> set[str]:
 
 
 def _mapped_keys() -> set[str]:
-    """Return every key errors.translation_key_for can produce."""
-    return (
-        set(errors._USER_FIXABLE.values())
-        | set(errors._SERVICE_FAILURES.values())
-        | _returned_strings(INTEGRATION / "errors.py", "translation_key_for")
-    )
+    """Return every key the statuses table gives errors.translation_key_for."""
+    infos = [
+        *statuses.STATUSES.values(),
+        *(rule.info for rule in statuses.RULES),
+        statuses.UNKNOWN_STATUS,
+    ]
+    return {info.translation_key for info in infos}
 
 
 def used_exception_keys() -> set[str]:
@@ -511,7 +499,7 @@ def used_exception_keys() -> set[str]:
         | _mapped_keys()
         | _call_state_error_keys()
         | _first_string_args(INTEGRATION / "validation.py", "HoiioInvalid")
-        | _assigned_strings(INTEGRATION / "services.py", "_translated", "key")
+        | _assigned_strings(INTEGRATION / "validation.py", "_translated", "key")
     )
 
 
@@ -521,14 +509,17 @@ def test_dynamic_translation_keys_are_all_collected() -> None:
     assert dynamic <= set(DYNAMIC_KEYS), dynamic - set(DYNAMIC_KEYS)
     assert _call_state_error_keys()
     assert _first_string_args(INTEGRATION / "validation.py", "HoiioInvalid")
-    assert _assigned_strings(INTEGRATION / "services.py", "_translated", "key") == {
+    assert _assigned_strings(INTEGRATION / "validation.py", "_translated", "key") == {
         "missing_field",
         "unknown_field",
         "invalid_field",
     }
-    assert {"api_param_missing", "cannot_connect", "invalid_response"} <= (
-        _returned_strings(INTEGRATION / "errors.py", "translation_key_for")
-    )
+    assert {
+        "api_param_missing",
+        "api_unknown_error",
+        "cannot_connect",
+        "invalid_response",
+    } <= _mapped_keys()
 
 
 def test_every_raised_key_has_a_text(strings: dict[str, Any]) -> None:

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+import re
 from types import ModuleType
 from typing import Any
 
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.script import Script
+from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+from syrupy.assertion import SnapshotAssertion
+import voluptuous as vol
 
+from custom_components.hoiio.actions import ACTIONS, NOT_SENT_AS_GIVEN, BlockAction
 from custom_components.hoiio.const import DOMAIN
 from hoiio_simulator import Fault, HoiioSimulator
 
-from .const import CLOUDHOOK, MOBILE, WEBHOOK_ID
+from .const import APP_ID, CLOUDHOOK, MOBILE, WEBHOOK_ID
 from .helpers import BODY_ONLY, NotifySink, act, last_request
 
 
@@ -629,3 +640,198 @@ async def test_cloudhook_notify_url_counts_as_own(
     assert last_request(simulator, "ivr/middle/play")["notify_url"].startswith(
         f"{CLOUDHOOK}?ha_ref="
     )
+
+
+GMT8_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+08:00")
+# A valid value of every field an action sends as given.
+SAMPLE_FIELDS: dict[str, Any] = {
+    "dest": MOBILE,
+    "msg": "Hello",
+    "caller_id": "private",
+    "on_failure": "continue",
+    "ring_time": 20,
+    "room_profile": "ringing",
+    "max_digits": 4,
+    "timeout": 10,
+    "attempts": 2,
+    "max_duration": 30,
+    "monitor_notify_url": "http://127.0.0.1:9/monitor",
+    "force": False,
+    "tag": "order-1",
+}
+RESPONSE_CASES = [
+    *((action, False) for action in ACTIONS),
+    *((action, True) for action in ACTIONS if action.notifies),
+]
+
+
+def _stable(simulator: HoiioSimulator) -> Callable[[Any, Any], Any]:
+    """Return a snapshot matcher that replaces the date and the simulator's URL."""
+
+    def replace(data: Any, path: Any) -> Any:
+        """Replace a volatile value by what stays the same from run to run."""
+        if path and path[-1][0] == "date":
+            assert GMT8_DATE.fullmatch(data), data
+            return "<a date in GMT+8>"
+        if isinstance(data, str):
+            return data.replace(simulator.url, "http://simulator")
+        return data
+
+    return replace
+
+
+def _sent_fields(action: BlockAction) -> dict[str, Any]:
+    """Return a sample value of each field the action's declaration sends as given."""
+    fields = {str(marker.schema) for marker in action.schema().schema}
+    return {
+        key: value
+        for key, value in SAMPLE_FIELDS.items()
+        if key in fields - NOT_SENT_AS_GIVEN
+    }
+
+
+@BODY_ONLY
+@pytest.mark.parametrize(
+    ("action", "wait"),
+    RESPONSE_CASES,
+    ids=[f"{action.name}{'-wait' if wait else ''}" for action, wait in RESPONSE_CASES],
+)
+async def test_each_action_sends_its_fields_and_returns_the_answer(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    snapshot: SnapshotAssertion,
+    action: BlockAction,
+    wait: bool,
+) -> None:
+    """Every declared field goes out under its name; the response is Hoiio's answer.
+
+    With wait, the block's notification is merged in. Sessions and txn_refs
+    come from the simulator's counters, new for each test; the call's end
+    date is the clock's and the recording's address names the simulator's
+    port, so those two are replaced.
+    """
+    simulator.set_gather_digits("4321")
+    if action.name == "unhold":
+        await act(hass, setup_integration, "hold", session=session)
+    data = _sent_fields(action)
+    if action.takes_session:
+        data["session"] = session
+    if wait:
+        data["wait"] = True
+    response = await act(hass, setup_integration, action.name, **data)
+    sent = last_request(simulator, action.path)
+    expected = {key: str(value) for key, value in data.items() if key != "wait"}
+    expected.pop("force", None)
+    if action.notifies:
+        assert f"/api/webhook/{WEBHOOK_ID}?ha_ref=" in sent.pop("notify_url")
+    assert sent == {"app_id": APP_ID, "access_token": sent["access_token"], **expected}
+    assert response == snapshot(matcher=_stable(simulator))
+
+
+@pytest.mark.parametrize(("force", "sent"), [(True, "enabled"), (False, None)])
+async def test_force_is_sent_as_enabled(
+    hass: HomeAssistant,
+    simulator: HoiioSimulator,
+    setup_integration: MockConfigEntry,
+    session: str,
+    force: bool,
+    sent: str | None,
+) -> None:
+    """A forced hang-up sends force=enabled; an ordinary one sends no force."""
+    await act(hass, setup_integration, "hangup", session=session, force=force)
+    assert last_request(simulator, "ivr/end/hangup").get("force") == sent
+
+
+def _plain_service(hass: HomeAssistant) -> None:
+    """Register test.plain, whose schema is plain voluptuous, for comparison."""
+
+    def accept(call: ServiceCall) -> None:
+        """Do nothing with valid data."""
+
+    hass.services.async_register(
+        "test", "plain", accept, schema=vol.Schema({vol.Optional("ring_time"): int})
+    )
+
+
+async def test_invalid_input_reaches_the_frontend_translated(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The frontend gets our translated message, where plain voluptuous gives none.
+
+    Home Assistant passes a schema's vol.Invalid on as it is: over the
+    websocket, `invalid_format` with the library's English text. The actions'
+    schema turns it into a translated ServiceValidationError instead.
+    """
+    assert await async_setup_component(hass, DOMAIN, {})
+    _plain_service(hass)
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "call_service",
+            "domain": "test",
+            "service": "plain",
+            "service_data": {"ring_time": "soon"},
+        }
+    )
+    plain = (await client.receive_json())["error"]
+    assert plain["code"] == "invalid_format"
+    assert "translation_key" not in plain
+    assert "ring_time" in plain["message"]
+    await client.send_json_auto_id(
+        {
+            "type": "call_service",
+            "domain": DOMAIN,
+            "service": "transfer",
+            "service_data": {
+                "config_entry_id": "x",
+                "dest": MOBILE,
+                "ring_time": "soon",
+            },
+            "return_response": True,
+        }
+    )
+    ours = (await client.receive_json())["error"]
+    assert ours["code"] == "service_validation_error"
+    assert (ours["translation_domain"], ours["translation_key"]) == (
+        DOMAIN,
+        "invalid_field",
+    )
+    # Home Assistant renders en.json's message (without its final period).
+    assert ours["message"] == (
+        "Validation error: Invalid value for ring_time: expected a whole number"
+    )
+
+
+@pytest.mark.parametrize(("domain", "continues"), [("test", False), (DOMAIN, True)])
+async def test_continue_on_error_steps_past_invalid_input(
+    hass: HomeAssistant, domain: str, continues: bool
+) -> None:
+    """A script step with continue_on_error goes on after our refusal.
+
+    Home Assistant treats a schema's vol.Invalid as a broken script and stops
+    even so; a ServiceValidationError is an error it may step past.
+    """
+    assert await async_setup_component(hass, DOMAIN, {})
+    _plain_service(hass)
+    service = "plain" if domain == "test" else "transfer"
+    data = {"ring_time": "soon"}
+    if domain == DOMAIN:
+        data |= {"config_entry_id": "x", "dest": MOBILE}
+    reached = async_capture_events(hass, "after_the_action")
+    script = Script(
+        hass,
+        [
+            {"action": f"{domain}.{service}", "data": data, "continue_on_error": True},
+            {"event": "after_the_action"},
+        ],
+        "continue on error",
+        DOMAIN,
+    )
+    try:
+        await script.async_run(context=None)
+    except vol.Invalid:
+        assert not continues
+    await hass.async_block_till_done()
+    assert bool(reached) is continues

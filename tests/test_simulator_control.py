@@ -346,6 +346,29 @@ def test_serve_options() -> None:
     assert build_parser().parse_args(["serve"]).port == 8950
     assert [account.app_id for account in defaults.accounts] == ["demo_app"]
     assert "user/get_info" in defaults.rate_limits
+    assert defaults.first_session > 60_000_000_000
+    assert (
+        config_from_args(
+            build_parser().parse_args(["serve", "--first-session", "5000"])
+        ).first_session
+        == 5000
+    )
+
+
+async def test_a_restarted_simulator_gives_out_new_sessions(
+    notify_sink: NotifySink, socket_enabled: None
+) -> None:
+    """A client that remembers a session as ended never sees it again."""
+    seen = set()
+    for _ in range(2):
+        config = config_from_args(build_parser().parse_args(["serve", "--port", "0"]))
+        sim = HoiioSimulator(config)
+        await sim.start()
+        try:
+            seen.add(await incoming(sim, notify_sink.url))
+        finally:
+            await sim.stop()
+    assert len(seen) == 2
 
 
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,41 +4,61 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 import json
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
+
+from .statuses import (
+    STATUS_CONNECTION_ERROR,
+    STATUS_CONNECTION_LOST,
+    STATUS_INVALID_RESPONSE,
+    STATUS_OK,
+    STATUS_TIMEOUT,
+    Family,
+    describe,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 DEFAULT_BASE_URL: Final = "https://secure.hoiio.com/open/"
 DEFAULT_TIMEOUT: Final = 15.0
-STATUS_OK: Final = "success_ok"
-
-STATUS_TIMEOUT: Final = "client_timeout"
-STATUS_CONNECTION_ERROR: Final = "client_connection_error"
-STATUS_CONNECTION_LOST: Final = "client_connection_lost"
-STATUS_INVALID_RESPONSE: Final = "client_invalid_response"
 
 type ParamValue = str | int | None
 
 
+class IvrPath(StrEnum):
+    """The path of each IVR block Hoiio accepts."""
+
+    DIAL = "ivr/start/dial"
+    PLAY = "ivr/middle/play"
+    GATHER = "ivr/middle/gather"
+    RECORD = "ivr/middle/record"
+    MONITOR = "ivr/middle/monitor"
+    HOLD = "ivr/middle/hold"
+    UNHOLD = "ivr/middle/unhold"
+    TRANSFER = "ivr/end/transfer"
+    HANGUP = "ivr/end/hangup"
+
+
 class HoiioError(Exception):
-    """A request to Hoiio failed; `status` is the raw status that said so.
+    """A request to Hoiio failed; `status` is the raw status that said so."""
 
-    `outcome_unknown` is true when the service may have carried out the
-    request although no answer said so (a timeout, a connection lost after the
-    request was sent, an answer without a status).
-    """
-
-    def __init__(
-        self, status: str, message: str | None = None, *, outcome_unknown: bool = False
-    ) -> None:
-        """Keep the raw status and whether the request may have been carried out."""
+    def __init__(self, status: str, message: str | None = None) -> None:
+        """Keep the raw status."""
         super().__init__(message or status)
         self.status = status
-        self.outcome_unknown = outcome_unknown
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """Return whether the service may have carried out the request anyway.
+
+        True for a timeout, a connection lost after the request was sent, or
+        an answer without a status.
+        """
+        return describe(self.status).outcome_unknown
 
 
 class HoiioAuthenticationError(HoiioError):
@@ -69,47 +89,21 @@ class HoiioConnectionError(HoiioServiceError):
     """The service could not be reached or did not answer in time."""
 
 
-_FAMILY_BY_STATUS: Final[dict[str, type[HoiioError]]] = {
-    "error_invalid_access_token": HoiioAuthenticationError,
-    "error_invalid_app_id": HoiioAuthenticationError,
-    "error_rate_limit_exceeded": HoiioRateLimitError,
-    "error_invalid_session": HoiioSessionError,
-    "error_session_access_denied": HoiioSessionError,
-    "error_session_ended": HoiioSessionError,
-    "error_session_not_ready": HoiioSessionError,
-    "error_session_not_on_hold": HoiioSessionError,
-    "error_monitor_in_progress": HoiioSessionError,
-    "error_insufficient_credit": HoiioAccountError,
-    "error_concurrent_call_limit_reached": HoiioAccountError,
-    "error_not_allowed_for_trial": HoiioAccountError,
-    "error_internal_server_error": HoiioServiceError,
-    "error_invalid_http_method": HoiioInvalidRequestError,
-    "error_malformed_params": HoiioInvalidRequestError,
-    "error_tag_invalid_length": HoiioInvalidRequestError,
-    "error_invalid_notify_url": HoiioInvalidRequestError,
-    "error_unable_to_resolve_notify_url": HoiioInvalidRequestError,
-    "error_unable_to_complete_ssl_handshake_notify_url": HoiioInvalidRequestError,
-    "error_dest_invalid": HoiioInvalidRequestError,
-    "error_dest_not_supported": HoiioInvalidRequestError,
-    "error_caller_id_invalid": HoiioInvalidRequestError,
-    "error_number_not_supported": HoiioInvalidRequestError,
-    "error_invalid_max_digits": HoiioInvalidRequestError,
-    "error_invalid_timeout": HoiioInvalidRequestError,
-    "error_invalid_attempts": HoiioInvalidRequestError,
-    "error_invalid_max_duration": HoiioInvalidRequestError,
-    "error_on_failure_invalid": HoiioInvalidRequestError,
-    "error_invalid_room": HoiioInvalidRequestError,
+_EXCEPTIONS: Final[dict[Family, type[HoiioError]]] = {
+    Family.REQUEST: HoiioInvalidRequestError,
+    Family.SESSION: HoiioSessionError,
+    Family.AUTHENTICATION: HoiioAuthenticationError,
+    Family.RATE_LIMIT: HoiioRateLimitError,
+    Family.ACCOUNT: HoiioAccountError,
+    Family.SERVICE: HoiioServiceError,
+    Family.CONNECTION: HoiioConnectionError,
+    Family.UNKNOWN: HoiioError,
 }
 
 
-def error_for_status(status: str) -> HoiioError:
-    """Return the exception of the family a raw `error_...` status belongs to."""
-    family = _FAMILY_BY_STATUS.get(status)
-    if family is None and (
-        status.startswith("error_msg_") or status.endswith("_param_missing")
-    ):
-        family = HoiioInvalidRequestError
-    return (family or HoiioError)(status)
+def error_for_status(status: str, message: str | None = None) -> HoiioError:
+    """Return the exception of the family a status belongs to."""
+    return _EXCEPTIONS[describe(status).family](status, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,29 +144,32 @@ class BlockResult:
 
 
 def _text(answer: Mapping[str, Any], key: str) -> str:
+    """Return a field of an answer as text, empty when absent."""
     value = answer.get(key)
     return "" if value is None else str(value)
 
 
 def _optional_text(answer: Mapping[str, Any], key: str) -> str | None:
+    """Return a field of an answer as text, None when absent or empty."""
     value = answer.get(key)
     return None if value in (None, "") else str(value)
 
 
 def _decimal(answer: Mapping[str, Any], key: str) -> Decimal:
-    raw = answer.get(key, "0")
+    """Return a finite decimal field of an answer (0 when absent)."""
     try:
-        value = Decimal(str(raw))
+        value = Decimal(str(answer.get(key, "0")))
     except InvalidOperation:
-        raise HoiioServiceError(
+        raise error_for_status(
             STATUS_INVALID_RESPONSE, f"{key} is not a number"
         ) from None
     if not value.is_finite():
-        raise HoiioServiceError(STATUS_INVALID_RESPONSE, f"{key} is not finite")
+        raise error_for_status(STATUS_INVALID_RESPONSE, f"{key} is not finite")
     return value
 
 
 def _caller_ids(answer: Mapping[str, Any]) -> tuple[str, ...]:
+    """Return the caller IDs of an answer, given as a list or as text."""
     raw = answer.get("caller_ids")
     if isinstance(raw, list):
         return tuple(str(item) for item in raw)
@@ -215,16 +212,11 @@ class HoiioClient:
                 body = await response.read()
                 http_status = response.status
         except TimeoutError as err:
-            raise HoiioConnectionError(
-                STATUS_TIMEOUT, "request timed out", outcome_unknown=True
-            ) from err
+            raise error_for_status(STATUS_TIMEOUT, "request timed out") from err
         except aiohttp.ClientConnectorError as err:
-            # No connection was made, so nothing was sent.
-            raise HoiioConnectionError(STATUS_CONNECTION_ERROR, str(err)) from err
+            raise error_for_status(STATUS_CONNECTION_ERROR, str(err)) from err
         except aiohttp.ClientError as err:
-            raise HoiioConnectionError(
-                STATUS_CONNECTION_LOST, str(err), outcome_unknown=True
-            ) from err
+            raise error_for_status(STATUS_CONNECTION_LOST, str(err)) from err
         return _parse_answer(body, http_status)
 
     async def get_info(self) -> AccountInfo:
@@ -246,171 +238,17 @@ class HoiioClient:
     async def get_balance(self) -> Balance:
         """Return the account's balance (`user/get_balance`)."""
         answer = await self.request("user/get_balance")
-        return Balance(
-            currency=_text(answer, "currency"),
-            balance=_decimal(answer, "balance"),
-            points=_decimal(answer, "points"),
-            bonus=_decimal(answer, "bonus"),
-        )
+        amounts = [_decimal(answer, key) for key in ("balance", "points", "bonus")]
+        return Balance(_text(answer, "currency"), *amounts)
 
-    async def dial(
-        self,
-        dest: str,
-        *,
-        msg: str | None = None,
-        caller_id: str | None = None,
-        max_duration: int | None = None,
-        tag: str | None = None,
-        notify_url: str | None = None,
+    async def block(
+        self, path: IvrPath, params: Mapping[str, ParamValue]
     ) -> BlockResult:
-        """Start an outgoing call (`ivr/start/dial`)."""
-        return await self._block(
-            "ivr/start/dial",
-            dest=dest,
-            msg=msg,
-            caller_id=caller_id,
-            max_duration=max_duration,
-            tag=tag,
-            notify_url=notify_url,
-        )
+        """Send one IVR block with Hoiio's parameters (None values are left out).
 
-    async def play(
-        self,
-        session: str,
-        *,
-        msg: str | None = None,
-        tag: str | None = None,
-        notify_url: str | None = None,
-    ) -> BlockResult:
-        """Play a message (`ivr/middle/play`)."""
-        return await self._block(
-            "ivr/middle/play", session=session, msg=msg, tag=tag, notify_url=notify_url
-        )
-
-    async def gather(
-        self,
-        session: str,
-        *,
-        notify_url: str,
-        msg: str | None = None,
-        max_digits: int | None = None,
-        timeout: int | None = None,
-        attempts: int | None = None,
-        tag: str | None = None,
-    ) -> BlockResult:
-        """Collect keypad digits (`ivr/middle/gather`)."""
-        return await self._block(
-            "ivr/middle/gather",
-            session=session,
-            msg=msg,
-            max_digits=max_digits,
-            timeout=timeout,
-            attempts=attempts,
-            tag=tag,
-            notify_url=notify_url,
-        )
-
-    async def record(
-        self,
-        session: str,
-        *,
-        notify_url: str,
-        msg: str | None = None,
-        max_duration: int | None = None,
-        tag: str | None = None,
-    ) -> BlockResult:
-        """Record the caller (`ivr/middle/record`)."""
-        return await self._block(
-            "ivr/middle/record",
-            session=session,
-            msg=msg,
-            max_duration=max_duration,
-            tag=tag,
-            notify_url=notify_url,
-        )
-
-    async def monitor(
-        self,
-        session: str,
-        *,
-        notify_url: str,
-        msg: str | None = None,
-        tag: str | None = None,
-        monitor_notify_url: str | None = None,
-    ) -> BlockResult:
-        """Record the rest of the call in the background (`ivr/middle/monitor`)."""
-        return await self._block(
-            "ivr/middle/monitor",
-            session=session,
-            msg=msg,
-            tag=tag,
-            notify_url=notify_url,
-            monitor_notify_url=monitor_notify_url,
-        )
-
-    async def hold(self, session: str, *, msg: str | None = None) -> BlockResult:
-        """Put the call on hold (`ivr/middle/hold`); no notification follows."""
-        return await self._block("ivr/middle/hold", session=session, msg=msg)
-
-    async def unhold(
-        self,
-        session: str,
-        *,
-        tag: str | None = None,
-        notify_url: str | None = None,
-    ) -> BlockResult:
-        """Resume a held call (`ivr/middle/unhold`)."""
-        return await self._block(
-            "ivr/middle/unhold", session=session, tag=tag, notify_url=notify_url
-        )
-
-    async def transfer(
-        self,
-        session: str,
-        dest: str,
-        *,
-        msg: str | None = None,
-        caller_id: str | None = None,
-        on_failure: str | None = None,
-        ring_time: int | None = None,
-        room_profile: str | None = None,
-        tag: str | None = None,
-        notify_url: str | None = None,
-    ) -> BlockResult:
-        """Transfer the call to a number or a conference room (`ivr/end/transfer`)."""
-        return await self._block(
-            "ivr/end/transfer",
-            session=session,
-            dest=dest,
-            msg=msg,
-            caller_id=caller_id,
-            on_failure=on_failure,
-            ring_time=ring_time,
-            room_profile=room_profile,
-            tag=tag,
-            notify_url=notify_url,
-        )
-
-    async def hangup(
-        self,
-        session: str,
-        *,
-        msg: str | None = None,
-        force: bool = False,
-        tag: str | None = None,
-        notify_url: str | None = None,
-    ) -> BlockResult:
-        """End the call (`ivr/end/hangup`); `force` hangs up at once."""
-        return await self._block(
-            "ivr/end/hangup",
-            session=session,
-            msg=msg,
-            force="enabled" if force else None,
-            tag=tag,
-            notify_url=notify_url,
-        )
-
-    async def _block(self, path: str, **params: ParamValue) -> BlockResult:
+        The parameters are the vendor's, as named there: for example `session`,
+        `dest`, `msg`, `notify_url`, and `force="enabled"` for a forced hangup.
+        """
         answer = await self.request(path, params)
         return BlockResult(
             status=_text(answer, "status") or STATUS_OK,
@@ -436,13 +274,11 @@ def _parse_answer(body: bytes, http_status: int) -> dict[str, Any]:
     raise _no_api_answer(http_status, f"unexpected status {status!r}")
 
 
-def _no_api_answer(http_status: int, reason: str) -> HoiioServiceError:
+def _no_api_answer(http_status: int, reason: str) -> HoiioError:
     """Return the error of an answer without a status: the request may have run."""
     if http_status >= 400:
-        return HoiioServiceError(
-            f"http_{http_status}", f"HTTP {http_status}", outcome_unknown=True
-        )
-    return HoiioServiceError(STATUS_INVALID_RESPONSE, reason, outcome_unknown=True)
+        return error_for_status(f"http_{http_status}", f"HTTP {http_status}")
+    return error_for_status(STATUS_INVALID_RESPONSE, reason)
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:

@@ -1,14 +1,18 @@
-"""Validators for action input, following the rules of Hoiio's pages."""
+"""Validation of action input: Hoiio's rules, with translated errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import re
 from typing import Any, Final
 import unicodedata
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
+from homeassistant.exceptions import ServiceValidationError
 import voluptuous as vol
+
+from .const import DOMAIN
 
 MSG_MAX_LENGTH: Final = 1000
 TAG_MAX_LENGTH: Final = 256
@@ -32,6 +36,70 @@ class HoiioInvalid(vol.Invalid):
         """Keep the translation key beside voluptuous' message."""
         super().__init__(message)
         self.error_key = error_key
+
+
+class ActionSchema(vol.Schema):
+    """An action's schema whose errors are translated ServiceValidationErrors.
+
+    Home Assistant passes a schema's vol.Invalid on untranslated: the frontend
+    shows voluptuous' own text and `continue_on_error` cannot step past it.
+    """
+
+    def __call__(self, data: Any) -> Any:
+        """Validate, turning voluptuous errors into translated errors."""
+        try:
+            _check_encodable(data)
+            return super().__call__(data)  # type: ignore[no-untyped-call]
+        except vol.Invalid as err:
+            raise self._translated(err) from err
+
+    def _translated(self, err: vol.Invalid) -> ServiceValidationError:
+        """Return the translated error of the first invalid field."""
+        first = err.errors[0] if isinstance(err, vol.MultipleInvalid) else err
+        field = ".".join(str(part) for part in first.path) or "data"
+        if isinstance(first, HoiioInvalid):
+            key = first.error_key
+        elif isinstance(first, vol.RequiredFieldInvalid):
+            key = "missing_field"
+        elif first.path and first.path[0] not in {str(k) for k in self.schema}:
+            key = "unknown_field"
+        else:
+            key = "invalid_field"
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders={"field": field, "error": first.error_message},
+        )
+
+
+def _check_encodable(data: Any) -> None:
+    """Refuse text that cannot travel as UTF-8 (lone surrogates)."""
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        if isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise vol.Invalid("not valid text", path=[key]) from None
+
+
+def whole_number(low: int, high: int) -> Callable[[Any], int]:
+    """Return a validator of a whole number from low to high, as text or number."""
+
+    def check(value: Any) -> int:
+        """Accept a whole number in range; refuse booleans and fractions."""
+        if isinstance(value, bool):
+            raise vol.Invalid("expected a whole number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise vol.Invalid("expected a whole number") from None
+        if not number.is_integer() or not low <= number <= high:
+            raise vol.Invalid(f"expected a whole number from {low} to {high}")
+        return int(number)
+
+    return check
 
 
 def e164(value: Any) -> str:
@@ -111,6 +179,7 @@ def message(value: Any) -> str:
 
 
 def _check_speech(element: ET.Element) -> None:
+    """Check a <speech> element: text only, a language code, a known gender."""
     if len(element) or set(element.attrib) - {"language", "gender"}:
         raise HoiioInvalid("msg_markup", "<speech> takes only text")
     language = element.get("language")
@@ -121,6 +190,7 @@ def _check_speech(element: ET.Element) -> None:
 
 
 def _check_audio_url(element: ET.Element) -> None:
+    """Check a <url> element: an http(s) URL of an .mp3, .wav or .gsm file."""
     if len(element) or element.attrib:
         raise HoiioInvalid("msg_markup", "<url> takes only a URL")
     try:

@@ -1,10 +1,13 @@
 """Fixtures of the browser checks: a real Home Assistant, the simulator, Chromium.
 
 `hoiio_instance` (one per session) runs the simulator and a `hass` process with
-a temporary configuration and the Hoiio entry; `page` is a headless Chromium
-logged in as demo/demo, with helpers that read through the frontend's shadow
-roots. Tests save screenshots with `screenshot(tmp_path, name)`; their paths are
-printed at the end of the run.
+a temporary configuration, the Hoiio entry and the automations of
+automations.yaml; `page` is a headless Chromium logged in as demo/demo, with
+helpers that read through the frontend's shadow roots; `phone_page` is another
+Chromium on the simulator's phone page, which records what the page asks the
+browser to say. Tests save screenshots with `screenshot(tmp_path, name)` (or
+`screenshot(tmp_path, name, phone_page)`); their paths are printed at the end
+of the run.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from .harness import (
     CHROMIUM,
     HomeAssistantInstance,
     Page,
+    PhonePage,
+    record_speech,
     start_chromium,
     start_instance,
 )
@@ -30,6 +35,7 @@ from .harness import (
 # scripts/test sets this: there, a missing browser fails instead of skipping.
 REQUIRE_BROWSER = os.environ.get("HOIIO_REQUIRE_BROWSER") == "1"
 SCREENSHOTS = pytest.StashKey[list[Path]]()
+AUTOMATIONS = Path(__file__).parent / "automations.yaml"
 
 
 def _missing() -> str | None:
@@ -69,7 +75,10 @@ def hoiio_instance(
 ) -> Iterator[HomeAssistantInstance]:
     """Run the simulator and Home Assistant with the Hoiio entry for the session."""
     with _network_open():
-        instance = start_instance(tmp_path_factory.mktemp("hoiio-instance"))
+        instance = start_instance(
+            tmp_path_factory.mktemp("hoiio-instance"),
+            AUTOMATIONS.read_text(encoding="utf-8"),
+        )
     try:
         yield instance
     finally:
@@ -105,14 +114,39 @@ def page(browser_session: Page) -> Iterator[Page]:
         yield browser_session
 
 
-@pytest.fixture
-def screenshot(
-    page: Page, request: pytest.FixtureRequest
-) -> Callable[[Path, str], Path]:
-    """Return a function that saves a screenshot and lists it for the summary."""
+@pytest.fixture(scope="session")
+def phone_browser(
+    hoiio_instance: HomeAssistantInstance, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PhonePage]:
+    """Start a Chromium for the simulator's phone page, once for the session."""
+    with _network_open():
+        driver = start_chromium(tmp_path_factory.mktemp("chromium-phone-profile"))
+        record_speech(driver)
+    try:
+        yield PhonePage(driver, hoiio_instance.simulator_url)
+    finally:
+        with _network_open():
+            driver.quit()
 
-    def take(folder: Path, name: str) -> Path:
-        path = page.screenshot(folder / f"{name}.png")
+
+@pytest.fixture
+def phone_page(phone_browser: PhonePage) -> Iterator[PhonePage]:
+    """Return the browser on a freshly opened phone page, sockets open."""
+    with _network_open():
+        phone_browser.open()
+        yield phone_browser
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Callable[..., Path]:
+    """Return a function that saves a screenshot and lists it for the summary.
+
+    It shows the logged-in Home Assistant page unless given another page.
+    """
+
+    def take(folder: Path, name: str, shown: Page | None = None) -> Path:
+        shown = shown or request.getfixturevalue("page")
+        path = shown.screenshot(folder / f"{name}.png")
         request.config.stash.setdefault(SCREENSHOTS, []).append(path)
         return path
 
@@ -126,7 +160,8 @@ def pytest_runtest_makereport(
     """Take a screenshot of the page when a browser test fails."""
     report: pytest.TestReport = yield
     funcargs = getattr(item, "funcargs", {})
-    page, tmp_path = funcargs.get("page"), funcargs.get("tmp_path")
+    page = funcargs.get("page") or funcargs.get("phone_page")
+    tmp_path = funcargs.get("tmp_path")
     if report.failed and report.when == "call" and page and tmp_path:
         with _network_open():
             path = page.screenshot(tmp_path / "failure.png")

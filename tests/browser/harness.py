@@ -4,8 +4,10 @@ start_instance() runs the simulator and a `hass` process on free ports of
 127.0.0.1 with a temporary configuration, onboarded with the user demo
 (password demo) and the Hoiio entry added through the config flow, as the
 headless demo does (scripts/bootstrap.py and scripts/demo.py provide the
-steps). start_chromium() drives Debian's chromium through its chromedriver;
-Page reads the frontend through its shadow roots and takes screenshots.
+steps), optionally with automations. start_chromium() drives Debian's chromium
+through its chromedriver; Page reads the frontend through its shadow roots and
+takes screenshots; PhonePage drives the simulator's phone page, which needs no
+login, and reads what the page asked the browser to say.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ logbook:
 history:
 recorder:
   commit_interval: 0
+automation: !include automations.yaml
 system_log:
 logger:
   default: warning
@@ -91,6 +94,7 @@ class HomeAssistantInstance:
     entry_id: str
     entity_ids: dict[str, str]
     processes: list[Process] = field(default_factory=list)
+    token: str = ""
 
     def simulator(self, action: str, fields: dict[str, str]) -> dict[str, Any]:
         """POST form fields to a control route of the simulator; return its JSON."""
@@ -109,6 +113,38 @@ class HomeAssistantInstance:
             self.simulator("incoming_call", {"from": caller, "to": number})["session"]
         )
 
+    def state(self, entity_id: str) -> dict[str, Any]:
+        """Return an entity's state object, read through Home Assistant's REST API."""
+        request = urllib.request.Request(  # noqa: S310
+            f"{self.hass_url}/api/states/{entity_id}",
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            state: dict[str, Any] = json.loads(response.read())
+        return state
+
+    def act(self, action: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Run a hoiio action through Home Assistant's REST API; return its response."""
+        request = urllib.request.Request(  # noqa: S310
+            f"{self.hass_url}/api/services/hoiio/{action}?return_response",
+            data=json.dumps({"config_entry_id": self.entry_id, **data}).encode(),
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/json",
+            },
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            answer: dict[str, Any] = json.loads(response.read())["service_response"]
+        return answer
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Return the simulator's call sessions."""
+        url = f"{self.simulator_url}/_simulator/sessions"
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+            sessions: list[dict[str, Any]] = json.loads(response.read())
+        return sessions
+
     def stop(self) -> list[int]:
         """Stop Home Assistant, then the simulator; return their exit codes."""
         return [process.stop() for process in reversed(self.processes)]
@@ -122,8 +158,11 @@ class HomeAssistantInstance:
         return "\n".join(parts)
 
 
-def start_instance(workdir: Path) -> HomeAssistantInstance:
-    """Start the simulator and Home Assistant in workdir and add the Hoiio entry."""
+def start_instance(workdir: Path, automations: str = "[]\n") -> HomeAssistantInstance:
+    """Start the simulator and Home Assistant in workdir and add the Hoiio entry.
+
+    `automations` is the YAML of automations.yaml.
+    """
     bin_dir = Path(sys.executable).parent
     config_dir = workdir / "config"
     config_dir.mkdir(parents=True)
@@ -135,32 +174,12 @@ def start_instance(workdir: Path) -> HomeAssistantInstance:
     (config_dir / "configuration.yaml").write_text(
         CONFIGURATION.format(host=HOST, port=hass_port), encoding="utf-8"
     )
+    (config_dir / "automations.yaml").write_text(automations, encoding="utf-8")
     (config_dir / "custom_components").symlink_to(ROOT / "custom_components")
     write_onboarding(config_dir)
     ensure_user(bin_dir / "hass", config_dir)
     instance = HomeAssistantInstance(config_dir, hass_url, sim_url, "", {})
-    instance.processes.append(
-        Process(
-            "simulator",
-            [
-                sys.executable,
-                "-m",
-                "hoiio_simulator",
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(sim_port),
-                "--block-delay",
-                "0",
-                "--dial-delay",
-                "0",
-                "--transfer-duration",
-                "0",
-            ],
-            workdir / "simulator.log",
-        )
-    )
+    instance.processes.append(_simulator(sim_port, workdir / "simulator.log"))
     hass = Process(
         "Home Assistant",
         [sys.executable, "-m", "homeassistant", "-c", str(config_dir)],
@@ -168,7 +187,7 @@ def start_instance(workdir: Path) -> HomeAssistantInstance:
     )
     instance.processes.append(hass)
     try:
-        instance.entry_id, instance.entity_ids = asyncio.run(
+        instance.entry_id, instance.entity_ids, instance.token = asyncio.run(
             _configure(instance, hass.alive)
         )
     except BaseException as err:
@@ -178,10 +197,37 @@ def start_instance(workdir: Path) -> HomeAssistantInstance:
     return instance
 
 
+def _simulator(port: int, log: Path) -> Process:
+    """Start the simulator on a port, with no delays."""
+    return Process(
+        "simulator",
+        [
+            sys.executable,
+            "-m",
+            "hoiio_simulator",
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--block-delay",
+            "0",
+            "--dial-delay",
+            "0",
+            "--transfer-duration",
+            "0",
+        ],
+        log,
+    )
+
+
 async def _configure(
     instance: HomeAssistantInstance, hass_alive: Callable[[], bool]
-) -> tuple[str, dict[str, str]]:
-    """Log in, add the Hoiio entry, route the number to it, show advanced fields."""
+) -> tuple[str, dict[str, str], str]:
+    """Log in, add the Hoiio entry, route the number to it, show advanced fields.
+
+    Returns the entry, its entity ids and a long-lived token for the REST API.
+    """
     async with aiohttp.ClientSession() as http:
         await wait_for_simulator(http, instance.simulator_url, 30)
         rest = HassRest(http, instance.hass_url)
@@ -209,9 +255,16 @@ async def _configure(
             )
             entity_ids = await websocket.hoiio_entity_ids(entry.entry_id)
             await _confirm_http_config(websocket)
+            token = await websocket.command(
+                {
+                    "type": "auth/long_lived_access_token",
+                    "client_name": "Browser check",
+                    "lifespan": 1,
+                }
+            )
         finally:
             await websocket.close()
-    return entry.entry_id, entity_ids
+    return entry.entry_id, entity_ids, str(token)
 
 
 async def _confirm_http_config(websocket: HassWebsocket) -> None:
@@ -390,3 +443,94 @@ class Page:
             """
         )
         self.wait_for("return deepQueryAll('ha-sidebar').length > 0", 60)
+
+
+# Keeps what the page asks the browser to say (a headless browser says
+# nothing) and what it announces to screen readers in its live region.
+PAGE_RECORDER: Final = """
+window.__spoken = [];
+window.__announced = [];
+if (window.speechSynthesis) {
+  const speak = window.speechSynthesis.speak.bind(window.speechSynthesis);
+  window.speechSynthesis.speak = (utterance) => {
+    window.__spoken.push({text: utterance.text, lang: utterance.lang});
+    speak(utterance);
+  };
+}
+document.addEventListener('DOMContentLoaded', () => {
+  const region = document.getElementById('announcer');
+  if (!region) return;
+  new MutationObserver(() => {
+    if (region.textContent) window.__announced.push(region.textContent);
+  }).observe(region, {childList: true, characterData: true, subtree: true});
+});
+"""
+
+
+def record_speech(driver: webdriver.Chrome) -> None:
+    """Record what pages of this browser say and announce, before their scripts."""
+    driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": PAGE_RECORDER}
+    )
+
+
+class PhonePage(Page):
+    """The simulator's phone page: no login, plain DOM, speech recorded."""
+
+    def __init__(self, driver: webdriver.Chrome, simulator_url: str) -> None:
+        """Drive a browser against a simulator URL."""
+        super().__init__(driver, simulator_url)
+        self.simulator_url = simulator_url
+
+    def open(self, path: str = "/") -> None:
+        """Open the page and wait until it watches the simulator."""
+        self.driver.get(f"{self.simulator_url}{path}")
+        self.wait_for(
+            "return document.getElementById('connection').dataset.state"
+            " === 'connected';"
+        )
+
+    def spoken(self) -> list[dict[str, str]]:
+        """Return what the page asked the browser to say: text and language."""
+        spoken: list[dict[str, str]] = self.run("return window.__spoken;")
+        return spoken
+
+    def wait_for_announcement(self, text: str, timeout: float = 60) -> None:
+        """Wait until the page announced a sentence to screen readers."""
+        self.wait_for(
+            "return window.__announced.some((said) => said.includes(arguments[0]));",
+            timeout,
+            text,
+        )
+
+    def click(self, selector: str) -> None:
+        """Click the element a CSS selector finds, once it is shown and enabled."""
+        self.wait_for(
+            """
+            const element = document.querySelector(arguments[0]);
+            const usable = element && !element.disabled && element.offsetParent;
+            if (usable) element.click();
+            return Boolean(usable);
+            """,
+            30,
+            selector,
+        )
+
+    def text_of(self, selector: str) -> str:
+        """Return the text of the element a CSS selector finds ('' if none)."""
+        return str(
+            self.run(
+                "return document.querySelector(arguments[0])?.innerText ?? '';",
+                selector,
+            )
+        )
+
+    def wait_for_text(self, selector: str, text: str, timeout: float = 60) -> None:
+        """Wait until an element's text contains a text."""
+        self.wait_for(
+            "return (document.querySelector(arguments[0])?.innerText ?? '')"
+            ".includes(arguments[1]);",
+            timeout,
+            selector,
+            text,
+        )
