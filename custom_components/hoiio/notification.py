@@ -39,8 +39,10 @@ ATTR_IVR_BLOCK_INFERRED: Final = "ivr_block_inferred"
 ATTR_IVR_BLOCK_SENT: Final = "ivr_block_sent"
 
 _AMOUNT = re.compile(r"[0-9]{1,15}(\.[0-9]{1,10})?")
+# Hours 00-23 only: Python 3.14's fromisoformat reads 24:00:00 as the next day.
 _DATE = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,6})?"
 )
 
 
