@@ -30,8 +30,8 @@ from harness import (
     running_instance,
 )
 
-from custom_components.hoiio.calls import CallTracker
-from custom_components.hoiio.webhook import NotificationWebhook
+from custom_components.hoiio.call_tracker import CallTracker
+from custom_components.hoiio.webhook_handler import NotificationWebhook
 
 MAX_GROWTH_MB: Final = 5.0
 MIDDLE_BLOCKS: Final = 8

@@ -46,7 +46,7 @@ from custom_components.hoiio.const import (  # noqa: E402
     CONF_APP_ID,
     DOMAIN,
 )
-from custom_components.hoiio.data import HoiioConfigEntry  # noqa: E402
+from custom_components.hoiio.runtime_data import HoiioConfigEntry  # noqa: E402
 from hoiio_simulator import HoiioSimulator, SimulatorConfig  # noqa: E402
 
 HOST: Final = "127.0.0.1"

@@ -21,20 +21,28 @@ from typing import Final
 HTTP_STACK: Final = "HTTP: aiohttp, middlewares, webhook lookup, response"
 # (function as py-spy names it, end of its file path) -> part of the work.
 PARTS: Final[dict[tuple[str, str], str]] = {
-    ("NotificationWebhook.async_handle", "hoiio/webhook.py"): "handler, other",
+    ("NotificationWebhook.async_handle", "hoiio/webhook_handler.py"): (
+        "handler, other"
+    ),
     ("FloorWebhook.async_handle", "floor.py"): "handler, other",
     ("bare_webhook", "harness.py"): "handler, other",
-    ("_async_read_fields", "hoiio/webhook.py"): "read and decode the form",
+    ("_async_read_fields", "hoiio/webhook_handler.py"): "read and decode the form",
     ("BaseRequest.read", "aiohttp/web_request.py"): "read and decode the form",
     ("decode_form", "form.py"): "read and decode the form",
-    ("parse_notification", "hoiio/models.py"): "parse the notification",
-    ("NotificationWebhook._token", "hoiio/webhook.py"): "parse the notification",
-    ("CallTracker.pending_block", "hoiio/calls.py"): "parse the notification",
-    ("CallTracker.async_handle_notification", "hoiio/calls.py"): "call tracker",
-    ("NotificationWebhook._async_publish", "hoiio/webhook.py"): "publish: event data",
+    ("parse_notification", "hoiio/notification.py"): "parse the notification",
+    ("NotificationWebhook._token", "hoiio/webhook_handler.py"): (
+        "parse the notification"
+    ),
+    ("PendingBlocks.block_named", "hoiio/call_machine.py"): "parse the notification",
+    ("CallTracker.async_handle_notification", "hoiio/call_tracker.py"): (
+        "call tracker"
+    ),
+    ("NotificationWebhook._publish", "hoiio/webhook_handler.py"): (
+        "publish: event data"
+    ),
     ("Store.async_delay_save", "helpers/storage.py"): "schedule the tracker's save",
     ("async_dispatcher_send", "helpers/dispatcher.py"): "dispatcher",
-    ("HoiioCallsSensor._async_calls_updated", "hoiio/sensor.py"): (
+    ("HoiioCallSensor._handle_coordinator_update", "hoiio/sensor.py"): (
         "sensors: is there a change"
     ),
     ("HoiioCallEvent._async_notified", "hoiio/event.py"): "event entity: trigger",
@@ -42,7 +50,7 @@ PARTS: Final[dict[tuple[str, str], str]] = {
     ("Entity.async_write_ha_state", "helpers/entity.py"): "state writes",
     ("StateMachine.async_set", "homeassistant/core.py"): "state writes",
     ("EventBus.async_fire", "homeassistant/core.py"): "bus event hoiio_event",
-    ("ConfigEntry.async_create_background_task", "homeassistant/config_entries.py"): (
+    ("HoiioBalanceCoordinator.async_refresh_soon", "hoiio/coordinator.py"): (
         "balance refresh request"
     ),
 }

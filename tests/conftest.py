@@ -8,6 +8,7 @@ from types import ModuleType
 from unittest.mock import AsyncMock, Mock
 
 from aiohttp import web
+from aiohttp.test_utils import TestClient
 from homeassistant import components
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import Event, HomeAssistant
@@ -78,15 +79,20 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
-async def ha_url(
+async def ha_client(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
-) -> str:
-    """Serve Home Assistant's HTTP app on 127.0.0.1 and make it the internal URL."""
+) -> TestClient:
+    """Serve Home Assistant's HTTP app on 127.0.0.1; return the test client."""
     # Components that add HTTP views come first: a served router is frozen.
     for component in ("http", "webhook", "diagnostics"):
         assert await async_setup_component(hass, component, {})
-    client = await hass_client_no_auth()
-    url = f"http://127.0.0.1:{client.port}"
+    return await hass_client_no_auth()
+
+
+@pytest.fixture
+def ha_url(hass: HomeAssistant, ha_client: TestClient) -> str:
+    """Make the served HTTP app Home Assistant's internal URL; return it."""
+    url = f"http://127.0.0.1:{ha_client.port}"
     hass.config.internal_url = url
     return url
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -22,7 +22,7 @@ from custom_components.hoiio.const import DEFAULT_BUSY_TIMEOUT, DOMAIN
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
 
-    from custom_components.hoiio.calls import CallTracker
+    from custom_components.hoiio.call_tracker import CallTracker
     from hoiio_simulator import HoiioSimulator
 
 from .const import (
@@ -157,3 +157,16 @@ async def outwait_busy_call(
     await until(lambda: tracker.waiting["busy_waits"] == 1, "a busy wait")
     freezer.tick(timedelta(seconds=DEFAULT_BUSY_TIMEOUT + 1))
     async_fire_time_changed(hass)
+
+
+def call_date(value: Any, since: datetime) -> str:
+    """Check an ended call's date (ISO 8601, GMT+8, not before `since`); name it.
+
+    The simulator bills calls at its real clock, so the date changes from run
+    to run: snapshots show this name instead.
+    """
+    assert isinstance(value, str)
+    date = datetime.fromisoformat(value)
+    assert date.utcoffset() == timedelta(hours=8)
+    assert date >= since.replace(microsecond=0)
+    return "<date of the call>"

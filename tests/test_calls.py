@@ -11,21 +11,19 @@ import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
-from custom_components.hoiio import PRUNE_INTERVAL
-from custom_components.hoiio.calls import MAX_ENDED, MAX_ONGOING, SAVE_DELAY
+from custom_components.hoiio.call_machine import MAX_ENDED, MAX_ONGOING
+from custom_components.hoiio.call_tracker import PRUNE_INTERVAL, SAVE_DELAY
 from custom_components.hoiio.const import (
     DEFAULT_STALE_AFTER_HOURS,
     DOMAIN,
-    SIGNAL_CALLS_UPDATED,
 )
-from custom_components.hoiio.webhook import NotificationWebhook
+from custom_components.hoiio.webhook_handler import NotificationWebhook
 from hoiio_simulator import Fault, HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER, WEBHOOK_ID
@@ -290,9 +288,7 @@ async def test_pruning_that_changes_nothing_writes_nothing(
         signals.append(None)
 
     setup_integration.async_on_unload(
-        async_dispatcher_connect(
-            hass, SIGNAL_CALLS_UPDATED.format(setup_integration.entry_id), count
-        )
+        setup_integration.runtime_data.tracker.async_add_listener(count)
     )
 
     async def run_prune() -> None:

@@ -30,7 +30,7 @@ from custom_components.hoiio.api import (
     HoiioClient,
     HoiioConnectionError,
 )
-from custom_components.hoiio.call import CallStatus
+from custom_components.hoiio.call_machine import CallStatus
 from custom_components.hoiio.const import BALANCE_SCAN_INTERVAL, DOMAIN
 from custom_components.hoiio.errors import ha_error
 from hoiio_simulator import Fault, HoiioSimulator

@@ -20,13 +20,13 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.hoiio.calls import SAVE_DELAY, Verdict
+from custom_components.hoiio.call_tracker import SAVE_DELAY, Verdict
 from custom_components.hoiio.const import (
     BALANCE_SCAN_INTERVAL,
     CONF_CLOUDHOOK_URL,
     DOMAIN,
 )
-from custom_components.hoiio.models import parse_notification
+from custom_components.hoiio.notification import parse_notification
 from hoiio_simulator import Fault, HoiioSimulator
 
 from .const import APP_ID, CLOUDHOOK, WEBHOOK_ID

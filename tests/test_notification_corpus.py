@@ -25,7 +25,7 @@ import yaml
 from yarl import URL
 
 from custom_components.hoiio.const import NOTIFY_TOKEN_PARAM
-from custom_components.hoiio.models import (
+from custom_components.hoiio.notification import (
     CALL_STATES,
     EVENT_TYPES,
     IVR_BLOCKS,

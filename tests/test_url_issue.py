@@ -9,7 +9,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.hoiio.api import DEFAULT_BASE_URL
 from custom_components.hoiio.const import CONF_API_URL, DOMAIN
-from custom_components.hoiio.url_issue import async_track_url_issue, is_local_api
+from custom_components.hoiio.external_url_issue import (
+    async_track_url_issue,
+    is_local_api,
+)
 
 
 @pytest.mark.parametrize(

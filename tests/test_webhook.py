@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
+from aiohttp.test_utils import TestClient
 from homeassistant.core import Event, HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -14,7 +17,7 @@ from custom_components.hoiio.const import DOMAIN
 from hoiio_simulator import HoiioSimulator
 
 from .const import CALLER, HOIIO_NUMBER, WEBHOOK_ID
-from .helpers import act, stored_tracker
+from .helpers import act, stored_tracker, until
 
 EVENT_ENTITY = "event.demo_account_call"
 ONGOING = "sensor.demo_account_ongoing_calls"
@@ -212,6 +215,33 @@ async def test_malformed_notifications_change_nothing(
     assert hass.states.get(ONGOING).state == "0"
     assert "Error processing webhook" not in caplog.text
     assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("application/x-www-form-urlencoded", 200),
+        ("Application/X-WWW-Form-Urlencoded ; charset=UTF-8", 200),
+        ("text/plain;charset=utf-8", 200),
+        ("", 200),
+        ("not a type", 200),
+        ("application/json", 415),
+        ("multipart/form-data; boundary=x", 415),
+        ("text/html", 415),
+    ],
+)
+async def test_declared_types_of_a_form_body(
+    hass: HomeAssistant,
+    post,  # type: ignore[no-untyped-def]
+    hoiio_events: list[Event],
+    content_type: str,
+    status: int,
+) -> None:
+    """Form data, plain text or an invalid type (read as text) is taken, no other."""
+    body = urlencode(answer()).encode()
+    result, _ = await post(body, headers={"Content-Type": content_type})
+    assert result == status
+    assert len(hoiio_events) == (status == 200)
 
 
 @pytest.mark.parametrize(
@@ -505,3 +535,47 @@ async def test_only_pending_block_names_a_token_less_notification(
     assert inferred["ivr_block_sent"] is None
     assert "ivr_block" not in ambiguous
     assert "ivr_block_inferred" not in ambiguous
+
+
+async def test_a_body_that_arrives_after_the_unload_changes_nothing(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    ha_client: TestClient,
+    setup_integration: MockConfigEntry,
+    hoiio_events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A post still being read when the entry unloads is answered and ignored.
+
+    The handler keeps what it needs from the entry when it is registered: the
+    unloaded entry's runtime data is gone, its tracker closed.
+    """
+    server = ha_client.server.handler
+    body = urlencode(answer()).encode()
+    head = (
+        f"POST /api/webhook/{WEBHOOK_ID} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{ha_client.port}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    reader, writer = await asyncio.open_connection("127.0.0.1", ha_client.port)
+    handled = server.requests_count
+    writer.write(head.encode() + body[:20])
+    await writer.drain()
+    # aiohttp starts the handler eagerly: it now waits for the rest of the body.
+    await until(lambda: server.requests_count > handled, "the request handled")
+    assert await hass.config_entries.async_unload(setup_integration.entry_id)
+    stored = hass_storage[f"{DOMAIN}.{setup_integration.entry_id}"]
+    writer.write(body[20:])
+    await writer.drain()
+    answer_line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    await hass.async_block_till_done()
+    assert answer_line.startswith(b"HTTP/1.1 200")
+    assert hoiio_events == []
+    assert hass_storage[f"{DOMAIN}.{setup_integration.entry_id}"] is stored
+    assert stored["data"]["calls"] == []
+    assert "Error processing webhook" not in caplog.text
+    assert "Traceback" not in caplog.text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 from typing import Final
 
@@ -13,35 +12,23 @@ from homeassistant.components.webhook import (
 )
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
-from .api import HoiioAuthenticationError, HoiioClient, HoiioError
-from .calls import CallTracker
-from .const import (
-    CONF_API_URL,
-    CONF_APP_ID,
-    CONF_BUSY_TIMEOUT,
-    CONF_CLOUDHOOK_URL,
-    CONF_STALE_AFTER,
-    DEFAULT_BUSY_TIMEOUT,
-    DEFAULT_STALE_AFTER_HOURS,
-    DOMAIN,
-)
-from .coordinator import HoiioBalanceCoordinator
-from .data import HoiioConfigEntry, HoiioData
+from .api import HoiioClient, HoiioError
+from .call_tracker import CallStore, CallTracker
+from .const import CONF_API_URL, CONF_APP_ID, CONF_CLOUDHOOK_URL, DOMAIN
+from .coordinator import HoiioBalanceCoordinator, entry_error
 from .entity import device_info
-from .errors import placeholders_for, translation_key_for
+from .external_url_issue import async_delete_url_issue, async_track_url_issue
+from .notify_url import async_create_cloudhook, async_delete_cloudhook
+from .runtime_data import HoiioConfigEntry, HoiioData
 from .services import async_setup_services
-from .url_issue import async_delete_url_issue, async_track_url_issue
-from .webhook import NotificationWebhook
-from .webhook_url import async_create_cloudhook, async_delete_cloudhook
+from .webhook_handler import NotificationWebhook
 
 PLATFORMS: Final = [Platform.EVENT, Platform.SENSOR]
-PRUNE_INTERVAL: Final = timedelta(minutes=5)
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -61,55 +48,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: HoiioConfigEntry) -> boo
     )
     try:
         account = await client.get_info()
-    except HoiioAuthenticationError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
     except HoiioError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key=translation_key_for(err),
-            translation_placeholders=placeholders_for(err),
-        ) from err
+        raise entry_error(err, ConfigEntryNotReady) from err
     coordinator = HoiioBalanceCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
-    tracker = CallTracker(
-        hass,
-        entry.entry_id,
-        busy_timeout=partial(_busy_timeout, entry),
-        stale_after=partial(_stale_after, entry),
-    )
+    tracker = CallTracker(hass, entry)
     await tracker.async_load()
     device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **device_info(entry)
     )
     entry.runtime_data = HoiioData(client, account, tracker, coordinator, device.id)
-
-    webhook_id = entry.data[CONF_WEBHOOK_ID]
-    if (cloudhook := await async_create_cloudhook(hass, webhook_id)) and (
-        cloudhook != entry.data.get(CONF_CLOUDHOOK_URL)
-    ):
-        hass.config_entries.async_update_entry(
-            entry, data={**entry.data, CONF_CLOUDHOOK_URL: cloudhook}
-        )
-    async_register_webhook(
-        hass,
-        DOMAIN,
-        entry.title,
-        webhook_id,
-        NotificationWebhook(hass, entry).async_handle,
-        local_only=False,
-        allowed_methods=[METH_POST],
-    )
-    entry.async_on_unload(partial(async_unregister_webhook, hass, webhook_id))
-    entry.async_on_unload(
-        async_track_time_interval(
-            hass,
-            tracker.async_prune,
-            PRUNE_INTERVAL,
-            cancel_on_shutdown=True,
-        )
-    )
+    await _async_update_cloudhook(hass, entry)
+    _register_webhook(hass, entry)
+    entry.async_on_unload(tracker.async_start_pruning())
     entry.async_on_unload(async_track_url_issue(hass, entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -128,12 +79,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: HoiioConfigEntry) -> bo
 
 async def async_remove_entry(hass: HomeAssistant, entry: HoiioConfigEntry) -> None:
     """Delete the stored calls and the cloudhook of a removed entry."""
-    await CallTracker(
-        hass,
-        entry.entry_id,
-        busy_timeout=partial(_busy_timeout, entry),
-        stale_after=partial(_stale_after, entry),
-    ).async_remove()
+    await CallStore.of_entry(hass, entry.entry_id).async_remove()
     async_delete_url_issue(hass, entry)
     if CONF_CLOUDHOOK_URL in entry.data:
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
@@ -144,11 +90,25 @@ async def async_migrate_entry(hass: HomeAssistant, entry: HoiioConfigEntry) -> b
     return entry.version <= 1
 
 
-def _busy_timeout(entry: HoiioConfigEntry) -> float:
-    return float(entry.options.get(CONF_BUSY_TIMEOUT, DEFAULT_BUSY_TIMEOUT))
+async def _async_update_cloudhook(hass: HomeAssistant, entry: HoiioConfigEntry) -> None:
+    """Create the cloudhook when Cloud is active; keep its URL in the entry."""
+    cloudhook = await async_create_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
+    if cloudhook and cloudhook != entry.data.get(CONF_CLOUDHOOK_URL):
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_CLOUDHOOK_URL: cloudhook}
+        )
 
 
-def _stale_after(entry: HoiioConfigEntry) -> timedelta:
-    return timedelta(
-        hours=float(entry.options.get(CONF_STALE_AFTER, DEFAULT_STALE_AFTER_HOURS))
+def _register_webhook(hass: HomeAssistant, entry: HoiioConfigEntry) -> None:
+    """Take notifications from the internet until the entry unloads."""
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
+    async_register_webhook(
+        hass,
+        DOMAIN,
+        entry.title,
+        webhook_id,
+        NotificationWebhook(hass, entry).async_handle,
+        local_only=False,
+        allowed_methods=[METH_POST],
     )
+    entry.async_on_unload(partial(async_unregister_webhook, hass, webhook_id))

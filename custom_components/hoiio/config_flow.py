@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -46,8 +47,8 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .notify_url import async_create_cloudhook, webhook_url
 from .validation import HoiioInvalid, http_url
-from .webhook_url import async_create_cloudhook, webhook_url
 
 _TEXT = TextSelector()
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -91,6 +92,31 @@ RECONFIGURE_SCHEMA = vol.Schema(
         vol.Required(CONF_APP_ID): _TEXT,
         vol.Required(CONF_ACCESS_TOKEN): _PASSWORD,
         vol.Required(CONF_API_URL): _URL,
+    }
+)
+
+
+def _whole_number_box(maximum: int, unit: str) -> NumberSelector:
+    """Return a box for a whole number from 1 to `maximum` in `unit`."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=1,
+            max=maximum,
+            step=1,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement=unit,
+        )
+    )
+
+
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(
+            CONF_BUSY_TIMEOUT, default=DEFAULT_BUSY_TIMEOUT
+        ): _whole_number_box(600, "s"),
+        vol.Required(
+            CONF_STALE_AFTER, default=DEFAULT_STALE_AFTER_HOURS
+        ): _whole_number_box(48, "h"),
     }
 )
 
@@ -191,17 +217,14 @@ class HoiioConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            account, errors = await _async_check(
-                self.hass,
+            done, errors = await self._async_update_checked(
+                entry,
                 entry.data[CONF_APP_ID],
                 user_input[CONF_ACCESS_TOKEN],
                 entry.data[CONF_API_URL],
             )
-            if account is not None:
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN]},
-                )
+            if done is not None:
+                return done
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=REAUTH_SCHEMA,
@@ -220,17 +243,11 @@ class HoiioConfigFlow(ConfigFlow, domain=DOMAIN):
             api_url = user_input[CONF_API_URL].strip()
             await self.async_set_unique_id(app_id)
             self._abort_if_unique_id_mismatch(reason="wrong_account")
-            account, errors = await _async_check(
-                self.hass, app_id, user_input[CONF_ACCESS_TOKEN], api_url
+            done, errors = await self._async_update_checked(
+                entry, app_id, user_input[CONF_ACCESS_TOKEN], api_url
             )
-            if account is not None:
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={
-                        CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN],
-                        CONF_API_URL: api_url,
-                    },
-                )
+            if done is not None:
+                return done
         suggested = user_input or {
             CONF_APP_ID: entry.data[CONF_APP_ID],
             CONF_API_URL: entry.data[CONF_API_URL],
@@ -242,6 +259,16 @@ class HoiioConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    async def _async_update_checked(
+        self, entry: ConfigEntry, app_id: str, access_token: str, api_url: str
+    ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
+        """Check the credentials; if the account answers, update and reload."""
+        account, errors = await _async_check(self.hass, app_id, access_token, api_url)
+        if account is None:
+            return None, errors
+        updates = {CONF_ACCESS_TOKEN: access_token, CONF_API_URL: api_url}
+        return self.async_update_reload_and_abort(entry, data_updates=updates), {}
 
 
 class HoiioOptionsFlow(OptionsFlow):
@@ -255,37 +282,11 @@ class HoiioOptionsFlow(OptionsFlow):
             return self.async_create_entry(
                 data={key: int(value) for key, value in user_input.items()}
             )
-        schema = vol.Schema(
-            {
-                vol.Required(
-                    CONF_BUSY_TIMEOUT, default=DEFAULT_BUSY_TIMEOUT
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=1,
-                        max=600,
-                        step=1,
-                        mode=NumberSelectorMode.BOX,
-                        unit_of_measurement="s",
-                    )
-                ),
-                vol.Required(
-                    CONF_STALE_AFTER, default=DEFAULT_STALE_AFTER_HOURS
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=1,
-                        max=48,
-                        step=1,
-                        mode=NumberSelectorMode.BOX,
-                        unit_of_measurement="h",
-                    )
-                ),
-            }
-        )
         url = webhook_url(self.hass, dict(self.config_entry.data))
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                schema, self.config_entry.options
+                OPTIONS_SCHEMA, self.config_entry.options
             ),
             description_placeholders={
                 "webhook_url": url or "none yet: set an external URL first"

@@ -31,4 +31,3 @@ BALANCE_SCAN_INTERVAL: Final = timedelta(minutes=5)
 BALANCE_REFRESH_COOLDOWN: Final = 15.0
 
 SIGNAL_NOTIFICATION: Final = "hoiio_notification_{}"
-SIGNAL_CALLS_UPDATED: Final = "hoiio_calls_updated_{}"

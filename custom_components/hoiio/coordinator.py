@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from collections.abc import Coroutine
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import Balance, HoiioAuthenticationError, HoiioClient, HoiioError
 from .const import BALANCE_REFRESH_COOLDOWN, BALANCE_SCAN_INTERVAL, DOMAIN, LOGGER
-from .data import HoiioConfigEntry
 from .errors import placeholders_for, translation_key_for
+from .runtime_data import HoiioConfigEntry
+
+
+def entry_error(err: HoiioError, retry: type[HomeAssistantError]) -> HomeAssistantError:
+    """Return what a failed account request raises: reauthentication, or `retry`."""
+    if isinstance(err, HoiioAuthenticationError):
+        return ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        )
+    return retry(
+        translation_domain=DOMAIN,
+        translation_key=translation_key_for(err),
+        translation_placeholders=placeholders_for(err),
+    )
 
 
 class HoiioBalanceCoordinator(DataUpdateCoordinator[Balance]):
@@ -22,29 +38,27 @@ class HoiioBalanceCoordinator(DataUpdateCoordinator[Balance]):
         self, hass: HomeAssistant, entry: HoiioConfigEntry, client: HoiioClient
     ) -> None:
         """Poll every few minutes; refresh requests are debounced."""
+        self._refresh_debouncer: Debouncer[Coroutine[Any, Any, None]] = Debouncer(
+            hass, LOGGER, cooldown=BALANCE_REFRESH_COOLDOWN, immediate=True
+        )
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} balance",
             update_interval=BALANCE_SCAN_INTERVAL,
-            request_refresh_debouncer=Debouncer(
-                hass, LOGGER, cooldown=BALANCE_REFRESH_COOLDOWN, immediate=True
-            ),
+            request_refresh_debouncer=self._refresh_debouncer,
         )
         self.client = client
+
+    @callback
+    def async_refresh_soon(self) -> None:
+        """Read the balance now, or once the cooldown of the last read is over."""
+        self._refresh_debouncer.async_schedule_call()
 
     async def _async_update_data(self) -> Balance:
         """Fetch the balance."""
         try:
             return await self.client.get_balance()
-        except HoiioAuthenticationError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
         except HoiioError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key=translation_key_for(err),
-                translation_placeholders=placeholders_for(err),
-            ) from err
+            raise entry_error(err, UpdateFailed) from err

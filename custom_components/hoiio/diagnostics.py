@@ -10,7 +10,7 @@ from homeassistant.const import CONF_ACCESS_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_CLOUDHOOK_URL
-from .data import HoiioConfigEntry
+from .runtime_data import HoiioConfigEntry
 
 TO_REDACT: Final = {
     CONF_ACCESS_TOKEN,

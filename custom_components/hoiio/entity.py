@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import DOMAIN
-from .data import HoiioConfigEntry
+from .runtime_data import HoiioConfigEntry
 
 CALL_EVENT_KEY = "call"
 
@@ -28,13 +28,13 @@ def device_info(entry: HoiioConfigEntry) -> DeviceInfo:
 
 
 class HoiioEntity(Entity):
-    """An entity of a Hoiio account's device."""
+    """An entity of a Hoiio account's device, named by its description's key."""
 
     _attr_has_entity_name = True
     _attr_should_poll = False
 
-    def __init__(self, entry: HoiioConfigEntry, key: str) -> None:
-        """Name the entity by its key and attach it to the account's device."""
-        self._attr_translation_key = key
-        self._attr_unique_id = entity_unique_id(entry.unique_id, key)
+    def __init__(self, entry: HoiioConfigEntry, description: EntityDescription) -> None:
+        """Describe the entity and attach it to the account's device."""
+        self.entity_description = description
+        self._attr_unique_id = entity_unique_id(entry.unique_id, description.key)
         self._attr_device_info = device_info(entry)

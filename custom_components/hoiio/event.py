@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from homeassistant.components.event import EventEntity
+from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import SIGNAL_NOTIFICATION
-from .data import HoiioConfigEntry
 from .entity import CALL_EVENT_KEY, HoiioEntity
-from .models import (
+from .notification import (
     ATTR_IVR_BLOCK_INFERRED,
     ATTR_IVR_BLOCK_SENT,
     EVENT_TYPES,
     Notification,
 )
+from .runtime_data import HoiioConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -60,11 +60,15 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
     }
 )
 
+CALL_EVENT: Final = EventEntityDescription(
+    key=CALL_EVENT_KEY, translation_key=CALL_EVENT_KEY, event_types=list(EVENT_TYPES)
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: HoiioConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the account's call event entity."""
     async_add_entities([HoiioCallEvent(entry)])
@@ -73,13 +77,12 @@ async def async_setup_entry(
 class HoiioCallEvent(HoiioEntity, EventEntity):
     """Fires with the block of each notification as its event type."""
 
-    _attr_event_types = list(EVENT_TYPES)
     _unrecorded_attributes = PRIVATE_ATTRIBUTES
 
     def __init__(self, entry: HoiioConfigEntry) -> None:
         """Create the entity of an account."""
-        super().__init__(entry, CALL_EVENT_KEY)
-        self._entry_id = entry.entry_id
+        super().__init__(entry, CALL_EVENT)
+        self._signal = SIGNAL_NOTIFICATION.format(entry.entry_id)
 
     async def async_added_to_hass(self) -> None:
         """Listen for notifications."""
@@ -87,7 +90,7 @@ class HoiioCallEvent(HoiioEntity, EventEntity):
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass,
-                SIGNAL_NOTIFICATION.format(self._entry_id),
+                self._signal,
                 self._async_notified,
             )
         )
@@ -96,6 +99,7 @@ class HoiioCallEvent(HoiioEntity, EventEntity):
     def _async_notified(
         self, notification: Notification, event_data: dict[str, Any]
     ) -> None:
+        """Show a notification as the latest event."""
         attributes: dict[str, Any] = {
             key: event_data[key] for key in EVENT_ATTRIBUTES if key in event_data
         }

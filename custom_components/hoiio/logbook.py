@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any
 
 from homeassistant.components.logbook.const import (
     LOGBOOK_ENTRY_ENTITY_ID,
@@ -16,9 +16,7 @@ from homeassistant.helpers import entity_registry as er
 
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN, EVENT_HOIIO
 from .entity import CALL_EVENT_KEY, entity_unique_id
-
-# Dial outcomes that mean no call took place.
-_DIAL_FAILURES: Final = frozenset({"unanswered", "busy", "failed"})
+from .notification import DIAL_FAILURES
 
 
 def describe_notification(data: Mapping[str, Any]) -> str:
@@ -36,20 +34,23 @@ def _tells_the_end(data: Mapping[str, Any]) -> bool:
     return (
         block == "hangup"
         or (block == "transfer" and data.get("transfer_status") == "answered")
-        or (block == "dial" and data.get("dial_status") in _DIAL_FAILURES)
+        or (block == "dial" and data.get("dial_status") in DIAL_FAILURES)
     )
 
 
 def _answer(data: Mapping[str, Any]) -> str:
+    """Describe an incoming call."""
     return f"Incoming call from {data.get('from') or 'an unknown number'}"
 
 
 def _dial(data: Mapping[str, Any]) -> str:
+    """Describe an outgoing call and how it went."""
     dest = data.get("dest") or "a number"
     return f"Outgoing call to {dest}: {data.get('dial_status') or 'unknown'}"
 
 
 def _transfer(data: Mapping[str, Any]) -> str:
+    """Describe a transfer: ongoing, ended after it was answered, or failed."""
     target = data.get("transfer_target") or data.get("room") or "the destination"
     status = data.get("transfer_status")
     if status == "answered":
@@ -60,6 +61,7 @@ def _transfer(data: Mapping[str, Any]) -> str:
 
 
 def _other(data: Mapping[str, Any]) -> str:
+    """Describe a notification of a block the integration does not know."""
     return f"Notification {data.get('ivr_block') or 'without a block name'}"
 
 
@@ -98,6 +100,7 @@ def async_describe_events(
 
     @callback
     def describe(event: Event) -> dict[str, str]:
+        """Return the logbook line of a hoiio_event."""
         description = {
             LOGBOOK_ENTRY_NAME: "Hoiio",
             LOGBOOK_ENTRY_MESSAGE: describe_notification(event.data),

@@ -28,11 +28,11 @@ from .actions import (
     BlockAction,
 )
 from .api import BlockResult, HoiioError, ParamValue
-from .calls import BlockTicket, CallStateError, TrackerClosedError
+from .call_tracker import BlockTicket, CallStateError, TrackerClosedError
 from .const import ATTR_CONFIG_ENTRY_ID, ATTR_SESSION, DOMAIN
-from .data import HoiioConfigEntry
 from .errors import block_error, is_auth_failure
-from .webhook_url import is_own_url, webhook_url, with_token
+from .notify_url import is_own_url, webhook_url, with_token
+from .runtime_data import HoiioConfigEntry
 
 
 @callback

@@ -9,7 +9,7 @@ from homeassistant.config_entries import ConfigEntry
 
 if TYPE_CHECKING:
     from .api import AccountInfo, HoiioClient
-    from .calls import CallTracker
+    from .call_tracker import CallTracker
     from .coordinator import HoiioBalanceCoordinator
 
 

@@ -11,8 +11,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from .const import CONF_API_URL, CONF_CLOUDHOOK_URL, DOMAIN
-from .data import HoiioConfigEntry
-from .webhook_url import cloud_active
+from .notify_url import cloud_active
+from .runtime_data import HoiioConfigEntry
 
 
 def is_local_api(api_url: str) -> bool:
@@ -28,6 +28,7 @@ def is_local_api(api_url: str) -> bool:
 
 
 def _reachable_from_internet(hass: HomeAssistant, entry: HoiioConfigEntry) -> bool:
+    """Return whether the service can reach the webhook: cloudhook or external URL."""
     if CONF_CLOUDHOOK_URL in entry.data and cloud_active(hass):
         return True
     try:
@@ -38,6 +39,7 @@ def _reachable_from_internet(hass: HomeAssistant, entry: HoiioConfigEntry) -> bo
 
 
 def _issue_id(entry: HoiioConfigEntry) -> str:
+    """Return the ID of an entry's issue."""
     return f"no_external_url_{entry.entry_id}"
 
 
@@ -73,6 +75,7 @@ def async_track_url_issue(
 
     @callback
     def _core_config_updated(_: Event) -> None:
+        """Check again: the external URL may have changed."""
         async_check_url_issue(hass, entry)
 
     return hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, _core_config_updated)
