@@ -28,6 +28,8 @@ BENCHMARKS: Final = (
     ("bench_actions.py", (), ("--iterations", "60")),
     ("bench_memory.py", (), ("--sessions", "1000")),
     ("bench_startup.py", (), ("--imports", "3", "--setups", "5")),
+    ("bench_parsing.py", (), ("--rounds", "3", "--passes", "5")),
+    ("bench_sensor_writes.py", (), ("--rounds", "3")),
 )
 
 

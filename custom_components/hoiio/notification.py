@@ -63,7 +63,7 @@ def _amount(value: str) -> int | float:
 
 # Fields with a known form: parsed when they match it, otherwise passed on as
 # sent. Tables rather than vol.Schema: the webhook's hot path stays cheap
-# (see benchmarks/bench_webhook.py).
+# (see benchmarks/bench_parsing.py).
 KNOWN_VALUES: Final[tuple[tuple[str, frozenset[str]], ...]] = (
     ("ivr_block", _KNOWN_BLOCKS),
     ("call_state", frozenset(CALL_STATES)),

@@ -153,12 +153,10 @@ async def _async_read_fields(
 
 def _is_form(request: web.Request) -> bool:
     """Return whether the body is form data (or says nothing of its type)."""
-    if (declared := request.headers.get(hdrs.CONTENT_TYPE)) is None:
+    # Without the header aiohttp says application/octet-stream.
+    if hdrs.CONTENT_TYPE not in request.headers:
         return True
-    # What request.content_type says, without its e-mail header parser (3 us
-    # a request, see benchmarks/bench_webhook.py): an invalid type is text/plain.
-    media = declared.partition(";")[0].strip().lower()
-    return (media if media.count("/") == 1 else "text/plain") in FORM_CONTENT_TYPES
+    return request.content_type in FORM_CONTENT_TYPES
 
 
 async def _async_read_body(request: web.Request) -> bytes:
@@ -180,7 +178,7 @@ async def _async_read_body(request: web.Request) -> bytes:
 def _parse_form(text: str) -> list[tuple[str, str]]:
     """Decode form fields strictly as UTF-8, in the order given."""
     # urllib.parse.parse_qsl(text, keep_blank_values=True, errors="strict")
-    # decodes the same at about twice the cost (benchmarks/bench_webhook.py).
+    # decodes the same at about twice the cost (benchmarks/bench_parsing.py).
     pairs: list[tuple[str, str]] = []
     try:
         for pair in text.split("&"):
