@@ -89,12 +89,12 @@ FORM_TYPES = (
     "Application/X-WWW-Form-Urlencoded",
     "text/plain",
     "text/plain; charset=utf-8",
+    "application/octet-stream",
 )
 REFUSED_TYPES = (
     "application/json",
     "multipart/form-data; boundary=xyz",
     "text/html",
-    "application/octet-stream",
     "application/xml",
 )
 # Webhook examples draw sessions never used before, so no example is a duplicate
@@ -424,7 +424,12 @@ def expected_answer(post: Post) -> tuple[int, dict[str, Any] | None]:
         return 413, None
     # A body of another declared type is refused; fields only in the query are not.
     media = (post.content_type or "").split(";")[0].strip().lower()
-    if body and media not in ("application/x-www-form-urlencoded", "text/plain", ""):
+    if body and media not in (
+        "application/x-www-form-urlencoded",
+        "text/plain",
+        "application/octet-stream",
+        "",
+    ):
         return 415, None
     # A key given twice keeps its last value; the body comes after the query.
     fields: dict[str, str] = {}

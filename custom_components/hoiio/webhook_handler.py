@@ -6,7 +6,7 @@ from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import unquote_to_bytes
 
-from aiohttp import hdrs, web
+from aiohttp import web
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 import voluptuous as vol
@@ -24,7 +24,10 @@ from .notification import EVENT_TYPE_OTHER, Notification, parse_notification
 from .runtime_data import HoiioConfigEntry
 
 MAX_BODY_BYTES: Final = 64 * 1024
-FORM_CONTENT_TYPES: Final = ("application/x-www-form-urlencoded", "text/plain", "")
+# aiohttp reads a missing type, and from 3.12 an invalid one, as octet-stream.
+FORM_CONTENT_TYPES: Final = frozenset(
+    {"application/x-www-form-urlencoded", "text/plain", "application/octet-stream", ""}
+)
 ATTR_TRANSFER_TARGET: Final = "transfer_target"
 
 
@@ -152,10 +155,7 @@ async def _async_read_fields(
 
 
 def _is_form(request: web.Request) -> bool:
-    """Return whether the body is form data (or says nothing of its type)."""
-    # Without the header aiohttp says application/octet-stream.
-    if hdrs.CONTENT_TYPE not in request.headers:
-        return True
+    """Return whether the body may be form data: not declared as something else."""
     return request.content_type in FORM_CONTENT_TYPES
 
 
