@@ -41,7 +41,7 @@ from custom_components.hoiio.const import DOMAIN
 from custom_components.hoiio.notification import EVENT_TYPES
 from hoiio_simulator import HoiioSimulator
 
-from .const import CALLER, HOIIO_NUMBER
+from .const import CALLER, HOIIO_NUMBER, MOBILE
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / DOMAIN
@@ -184,6 +184,31 @@ def test_services_yaml_agrees_with_the_action_schemas(
         assert declared_defaults == _defaults(schema), name
         for field, choices in _choices(schema).items():
             assert fields[field]["selector"]["select"]["options"] == choices
+
+
+def _number_fields(services_yaml: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """Yield (action, field, number selector) for every number field."""
+    for name, action in services_yaml.items():
+        for field, spec in (action.get("fields") or {}).items():
+            if number := (spec.get("selector") or {}).get("number"):
+                yield name, field, number
+
+
+def test_number_selectors_have_the_schemas_bounds(
+    services_yaml: dict[str, Any],
+) -> None:
+    """The UI's number boxes take exactly what the action schemas take."""
+    required = {"transfer": {"dest": MOBILE}, "dial": {"dest": MOBILE}}
+    checked = 0
+    for name, field, number in _number_fields(services_yaml):
+        base = {"config_entry_id": "x", **required.get(name, {})}
+        for value in (number["min"], number["max"]):
+            SCHEMAS[name]({**base, field: value})
+        for value in (number["min"] - 1, number["max"] + 1):
+            with pytest.raises(ServiceValidationError):
+                SCHEMAS[name]({**base, field: value})
+        checked += 1
+    assert checked >= 6
 
 
 def _schema_fields(schema: vol.Schema) -> dict[str, bool]:

@@ -24,6 +24,8 @@ NOT_SENT_AS_GIVEN: Final = frozenset(
     {ATTR_CONFIG_ENTRY_ID, ATTR_WAIT, ATTR_WAIT_TIMEOUT, ATTR_SESSION, ATTR_NOTIFY_URL}
 )
 MAX_SECONDS: Final = 86400
+# Hoiio's pages give no bound for a gather's attempts; the form offers 1 to 100.
+MAX_ATTEMPTS: Final = 100
 
 type Fields = dict[vol.Marker, Any]
 type Encoder = Callable[[Any], ParamValue]
@@ -129,7 +131,7 @@ ACTIONS: Final = (
             **_MSG,
             vol.Optional("max_digits"): val.whole_number(0, 255),
             vol.Optional("timeout"): _seconds,
-            vol.Optional("attempts"): _seconds,
+            vol.Optional("attempts"): val.whole_number(1, MAX_ATTEMPTS),
         },
     ),
     BlockAction(
