@@ -547,6 +547,32 @@ async def test_options(hass: HomeAssistant, setup_integration: MockConfigEntry) 
     assert suggested == {CONF_BUSY_TIMEOUT: 45, CONF_STALE_AFTER: 12}
 
 
+async def test_options_without_any_url(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Without a Home Assistant URL the options say how to get one, translated."""
+    entry = setup_integration
+    hass.config.internal_url = None
+    assert hass.config.api is not None
+    hass.config.api.local_ip = "127.0.0.1"  # loopback is never offered as a URL
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init_no_url"
+    assert not result["description_placeholders"]
+    options = json.loads(
+        (COMPONENT / "translations" / "en.json").read_text(encoding="utf-8")
+    )["options"]["step"]
+    assert "{" not in options["init_no_url"]["description"]
+    assert options["init_no_url"]["data"] == options["init"]["data"]
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_BUSY_TIMEOUT: 10, CONF_STALE_AFTER: 2}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_BUSY_TIMEOUT: 10, CONF_STALE_AFTER: 2}
+
+
 def test_translations_cover_flow_keys() -> None:
     """Every error, abort and description the flows produce is translated."""
     source = (COMPONENT / "config_flow.py").read_text(encoding="utf-8")

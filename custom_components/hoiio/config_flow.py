@@ -284,11 +284,16 @@ class HoiioOptionsFlow(OptionsFlow):
             )
         url = webhook_url(self.hass, dict(self.config_entry.data))
         return self.async_show_form(
-            step_id="init",
+            # The same form, whose description says how to get a webhook URL.
+            step_id="init" if url else "init_no_url",
             data_schema=self.add_suggested_values_to_schema(
                 OPTIONS_SCHEMA, self.config_entry.options
             ),
-            description_placeholders={
-                "webhook_url": url or "none yet: set an external URL first"
-            },
+            description_placeholders={"webhook_url": url} if url else None,
         )
+
+    async def async_step_init_no_url(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Save the options of an entry that has no webhook URL yet."""
+        return await self.async_step_init(user_input)
